@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "audit"
+    verbose_name = "审计日志"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects login/logout receivers)

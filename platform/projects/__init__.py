@@ -1,0 +1,1 @@
+"""Projects: the records the ledger (统一项目台账) is made of."""

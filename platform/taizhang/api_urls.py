@@ -1,0 +1,23 @@
+"""The /api/v1/ router."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from accounts.api import GrantViewSet, MeApi, RoleViewSet, TokenApi, UserViewSet
+from audit.api import AuditEventViewSet
+from orgs.api import OrgViewSet
+from projects.api import ProjectViewSet
+
+router = DefaultRouter()
+router.register("orgs", OrgViewSet, basename="org")
+router.register("users", UserViewSet, basename="user")
+router.register("roles", RoleViewSet, basename="role")
+router.register("grants", GrantViewSet, basename="grant")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("projects", ProjectViewSet, basename="project")
+
+urlpatterns = [
+    path("me/", MeApi.as_view(), name="me"),
+    path("auth/token/", TokenApi.as_view(), name="token"),
+    *router.urls,
+]

@@ -1,0 +1,41 @@
+"""What the home page offers: one card per capability the user's grants allow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts import permissions
+
+
+@dataclass(frozen=True)
+class Capability:
+    action: str
+    title: str
+    description: str
+    url_name: str
+
+
+CAPABILITIES: tuple[Capability, ...] = (
+    Capability("project.view", _("统一项目台账"), _("查看、搜索本辖区的项目"), "project-ledger"),
+    Capability("project.create", _("新建项目"), _("通过接口登记项目、填报进度与支出"), "api-docs"),
+    Capability("approval.act", _("待办审批"), _("处理分配给您的审批任务"), "api-docs"),
+    Capability("config.manage", _("配置中心"), _("配置项目类型、表单、流程与预警规则"), "api-docs"),
+    Capability("rulepack.manage", _("政策规则包"), _("加载、测试、对比监管规则包"), "api-docs"),
+    Capability("dashboard.view", _("驾驶舱与通报"), _("查看项目总体情况与月度通报"), "project-ledger"),
+    Capability("user.manage", _("账号管理"), _("开设、停用账号，重置密码"), "admin:index"),
+    Capability("grant.manage", _("角色授权"), _("为本辖区用户分配或撤销角色"), "api-docs"),
+    Capability("audit.view", _("审计日志"), _("查看、核验、导出防篡改审计日志"), "admin:index"),
+    Capability("org.manage", _("机构管理"), _("维护省、市、区县、委办局、科室"), "admin:index"),
+)
+
+
+def capabilities_for(user) -> list[dict]:
+    allowed = permissions.actions_of(user)
+    return [
+        {"title": c.title, "description": c.description, "url": reverse(c.url_name), "action": c.action}
+        for c in CAPABILITIES
+        if c.action in allowed
+    ]

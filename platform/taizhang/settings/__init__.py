@@ -1,0 +1,1 @@
+"""Settings presets: `dev` (embedded default), `test` (PostgreSQL + Redis), `production`."""

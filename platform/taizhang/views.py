@@ -1,0 +1,48 @@
+"""The web shell: home page, ledger list, health endpoint."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts import permissions
+from projects import selectors
+
+from . import health
+from .capabilities import capabilities_for
+
+
+@login_required
+def home(request):
+    grants = request.user.grants.select_related("role", "org").order_by("org__path")
+    return render(
+        request,
+        "taizhang/home.html",
+        {
+            "grants": grants,
+            "capabilities": capabilities_for(request.user),
+        },
+    )
+
+
+@login_required
+def project_ledger(request):
+    permissions.require(request.user, "project.view")
+    search = request.GET.get("q", "").strip()[:100]
+    page = Paginator(selectors.project_list(user=request.user, search=search), 20).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "taizhang/projects.html", {"page": page, "q": search})
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    body = health.report()
+    return JsonResponse(
+        body, status=200 if body["status"] == "ok" else 503, json_dumps_params={"ensure_ascii": False}
+    )
