@@ -1,0 +1,1 @@
+"""The configuration studio: editors for project types, forms, flows and rules."""

@@ -1,0 +1,1 @@
+"""Configurable forms: JSON Schema + UI schema → validation, Chinese errors, pages, DSL catalogue."""
