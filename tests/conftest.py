@@ -1,32 +1,31 @@
-"""Shared fixtures: a small province → city → two districts tree with users in each role."""
+"""Shared fixtures (Django imports stay inside fixtures, so tests/dsl runs with no Django settings at all): a small province → city → two districts tree with users in each role."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
-
-from accounts.models import User
-from orgs.models import Org
-
-from .factories import PASSWORD, OrgFactory, ProjectFactory, UserFactory
 
 
 @dataclass
 class World:
-    province: Org
-    city: Org
-    district_a: Org
-    district_b: Org
-    bureau_a: Org
-    bureau_b: Org
-    users: dict[str, User]
+    province: Any
+    city: Any
+    district_a: Any
+    district_b: Any
+    bureau_a: Any
+    bureau_b: Any
+    users: dict[str, Any]
     projects_a: list
     projects_b: list
 
 
-def _tree() -> dict[str, Org]:
+def _tree() -> dict[str, Any]:
+    from .factories import OrgFactory
+
     province = OrgFactory(name="浙江省", kind="province", code="330000", division_code="330000")
     city = OrgFactory(parent=province, name="杭州市", kind="city", code="330100", division_code="330100")
     district_a = OrgFactory(parent=city, name="西湖区", kind="county", code="330106", division_code="330106")
@@ -45,6 +44,8 @@ def _tree() -> dict[str, Org]:
 
 @pytest.fixture
 def world(db) -> World:
+    from .factories import ProjectFactory, UserFactory
+
     orgs = _tree()
     spec = {
         "sysadmin": ("province", "sys_admin"),
@@ -76,9 +77,12 @@ def world(db) -> World:
 @pytest.fixture
 def api():
     """An API client; `api.as_user(user)` signs in with a real token obtained through the API."""
+    from rest_framework.test import APIClient
+
+    from .factories import PASSWORD
 
     class Client(APIClient):
-        def as_user(self, user: User) -> Client:
+        def as_user(self, user) -> Client:
             response = self.post(
                 "/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}, format="json"
             )
@@ -87,3 +91,55 @@ def api():
             return self
 
     return Client()
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "forms" / "laojiu-lixiang.json"
+
+
+@pytest.fixture
+def example_definition() -> dict:
+    return json.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def config_admin(world):
+    from accounts.models import Role
+    from accounts.services import grant_create
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="config_city", org=world.city)
+    grant_create(actor=None, user=user, role=Role.objects.get(code="config_admin"), org=world.city)
+    return user
+
+
+@pytest.fixture
+def published_form(world, config_admin, example_definition):
+    from forms import services
+
+    form = services.form_create(actor=config_admin, org=world.city, code=example_definition["code"],
+                                name=example_definition["name"], purpose=example_definition["purpose"],
+                                schema=example_definition["schema"], ui_schema=example_definition["ui_schema"])
+    services.form_publish(actor=config_admin, form=form)
+    return form
+
+
+@pytest.fixture
+def valid_data() -> dict:
+    from decimal import Decimal
+
+    return {
+        "项目名称": "西湖区翠苑一区老旧小区改造工程",
+        "建设单位信用代码": "913301005000000002",
+        "小区名称": "翠苑一区",
+        "建成年份": 1992,
+        "改造户数": 1460,
+        "改造类别": ["基础类", "完善类"],
+        "项目总投资": Decimal("12800000.00"),
+        "资金来源": [{"来源": "中央补助", "金额": Decimal("8000000.00")},
+                 {"来源": "市县配套", "金额": Decimal("4800000.00")}],
+        "计划工期": {"开始": "2026-03-01", "结束": "2026-12-31"},
+        "是否加装电梯": True,
+        "加装电梯数量": 6,
+        "联系人": "陈静",
+        "联系电话": "13800138000",
+    }
