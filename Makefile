@@ -42,6 +42,7 @@ format:
 bench: setup
 	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/bench_dsl.py
+	$(BIN)/python bench/bench_forms.py
 
 clean:
 	rm -rf $(VENV) node_modules var

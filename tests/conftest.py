@@ -116,9 +116,15 @@ def config_admin(world):
 def published_form(world, config_admin, example_definition):
     from forms import services
 
-    form = services.form_create(actor=config_admin, org=world.city, code=example_definition["code"],
-                                name=example_definition["name"], purpose=example_definition["purpose"],
-                                schema=example_definition["schema"], ui_schema=example_definition["ui_schema"])
+    form = services.form_create(
+        actor=config_admin,
+        org=world.city,
+        code=example_definition["code"],
+        name=example_definition["name"],
+        purpose=example_definition["purpose"],
+        schema=example_definition["schema"],
+        ui_schema=example_definition["ui_schema"],
+    )
     services.form_publish(actor=config_admin, form=form)
     return form
 
@@ -135,8 +141,10 @@ def valid_data() -> dict:
         "改造户数": 1460,
         "改造类别": ["基础类", "完善类"],
         "项目总投资": Decimal("12800000.00"),
-        "资金来源": [{"来源": "中央补助", "金额": Decimal("8000000.00")},
-                 {"来源": "市县配套", "金额": Decimal("4800000.00")}],
+        "资金来源": [
+            {"来源": "中央补助", "金额": Decimal("8000000.00")},
+            {"来源": "市县配套", "金额": Decimal("4800000.00")},
+        ],
         "计划工期": {"开始": "2026-03-01", "结束": "2026-12-31"},
         "是否加装电梯": True,
         "加装电梯数量": 6,

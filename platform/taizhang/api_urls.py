@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import GrantViewSet, MeApi, RoleViewSet, TokenApi, UserViewSet
 from audit.api import AuditEventViewSet
+from forms.api import FormViewSet, SubmissionViewSet
 from orgs.api import OrgViewSet
 from projects.api import ProjectViewSet
 
@@ -15,6 +16,8 @@ router.register("roles", RoleViewSet, basename="role")
 router.register("grants", GrantViewSet, basename="grant")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("projects", ProjectViewSet, basename="project")
+router.register("forms", FormViewSet, basename="form")
+router.register("submissions", SubmissionViewSet, basename="submission")
 
 urlpatterns = [
     path("me/", MeApi.as_view(), name="me"),

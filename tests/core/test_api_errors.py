@@ -92,7 +92,7 @@ def test_bad_paging_is_4xx(world, api, query):
             st.none(),
             st.booleans(),
             st.integers(),
-            st.floats(allow_nan=False),
+            st.floats(allow_nan=False, allow_infinity=False),
             st.text(max_size=40),
             st.lists(st.integers(), max_size=3),
             st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),

@@ -8,8 +8,9 @@ import sys
 
 
 def _taizhang(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "taizhang.manage", *args], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "taizhang.manage", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_dsl_check_through_taizhang(tmp_path):

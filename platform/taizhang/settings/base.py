@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "orgs",
     "accounts",
     "projects",
+    "forms",
     "taizhang",
 ]
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts import services as accounts
 from accounts.models import Role, User
 from core import context
+from forms import services as forms
 from orgs import services as orgs
 from orgs.models import Org
 from projects import services as projects
 from projects.models import Project
 
 DEMO_PASSWORD = "Taizhang@2026"
+EXAMPLE_FORMS = settings.BASE_DIR / "examples" / "forms"
 
 # (code, parent code, name, kind, division code)
 ORGS = (
@@ -120,6 +124,18 @@ class Command(BaseCommand):
             accounts.grant_create(
                 actor=None, user=users[username], role=Role.objects.get(code=role), org=by_code[grant_org]
             )
+        for path in sorted(EXAMPLE_FORMS.glob("*.json")):
+            spec = json.loads(path.read_text(encoding="utf-8"))
+            form = forms.form_create(
+                actor=users["config"],
+                org=by_code["330100"],
+                code=spec["code"],
+                name=spec["name"],
+                purpose=spec["purpose"],
+                schema=spec["schema"],
+                ui_schema=spec["ui_schema"],
+            )
+            forms.form_publish(actor=users["config"], form=form)
         for org_code, owner, name, category, budget, description in PROJECTS:
             projects.project_create(
                 actor=users[owner],

@@ -1,0 +1,1 @@
+"""Tests for the pure forms core (run without Django: -p no:django)."""
