@@ -1,4 +1,4 @@
-"""Business operations on projects: permission → validate → write → audit event."""
+"""Project lifecycle: create (from a type's 立项 form), edit, move between stages, file stage forms, export."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from accounts import permissions
 from audit.services import audit_record, snapshot
 from core.errors import Conflict, ValidationFailed
 
-from .models import Category, Project
-from .selectors import project_list
+from ..models import Category, Project
+from ..search import search_text
+from ..selectors import project_list
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -96,7 +97,16 @@ def project_create(
         errors["code"] = [f"项目代码：“{code}”已存在"]
     if errors:
         raise ValidationFailed("项目信息未通过校验。", fields=errors)
-    project = Project.objects.create(org=org, owner=actor, code=code or _next_code(org), **result["clean"])
+    clean = result["clean"]
+    code = code or _next_code(org)
+    project = Project.objects.create(
+        org=org,
+        owner=actor,
+        code=code,
+        search_text=search_text(clean["name"], code),
+        year=timezone.localdate().year,
+        **clean,
+    )
     audit_record(
         actor=actor, action="project.create", obj=project, org=org, after=snapshot(project, _AUDITED)
     )
@@ -125,8 +135,9 @@ def project_update(
     before = snapshot(project, _AUDITED)
     for key, value in result["clean"].items():
         setattr(project, key, value)
+    project.search_text = search_text(project.name, project.code)
     project.version += 1
-    project.save(update_fields=[*result["clean"], "version", "updated_at"])
+    project.save(update_fields=[*result["clean"], "search_text", "version", "updated_at"])
     audit_record(
         actor=actor,
         action="project.update",

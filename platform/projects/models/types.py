@@ -1,0 +1,122 @@
+"""Project types: configuration that turns into projects. Versioned; a lower org may override an upper type."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProjectType(models.Model):
+    """A kind of project offered at `org` and its subtree (老旧小区改造, 道路新建 …).
+
+    An override has `base`: the type of an upper org it adapts. Its versions hold only the changes; the
+    effective configuration (inherited + changed) is materialised when a version is published.
+    """
+
+    org = models.ForeignKey(
+        "orgs.Org", verbose_name=_("所属机构"), on_delete=models.PROTECT, related_name="project_types"
+    )
+    code = models.CharField(_("类型编码"), max_length=64, unique=True)
+    name = models.CharField(_("类型名称"), max_length=100)
+    base = models.ForeignKey(
+        "self",
+        verbose_name=_("继承自"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="overrides",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("项目类型")
+        verbose_name_plural = _("项目类型")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def published(self) -> ProjectTypeVersion | None:
+        return self.versions.filter(status=ProjectTypeVersion.Status.PUBLISHED).order_by("-number").first()
+
+    def draft(self) -> ProjectTypeVersion | None:
+        return self.versions.filter(status=ProjectTypeVersion.Status.DRAFT).first()
+
+
+class ProjectTypeVersion(models.Model):
+    """One version of a type's configuration; immutable once published.
+
+    `config` is what the administrator wrote (for an override: only the changes); `effective` is the
+    merged configuration projects actually run on, and `inherited` records which keys came from above.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
+        RETIRED = "retired", _("已停用")
+
+    type = models.ForeignKey(
+        ProjectType, verbose_name=_("项目类型"), on_delete=models.PROTECT, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("版本号"))
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    config = models.JSONField(_("配置"), default=dict)
+    effective = models.JSONField(_("生效配置"), default=dict)
+    origin = models.JSONField(_("继承情况"), default=dict, blank=True)
+    base_version = models.ForeignKey(
+        "self",
+        verbose_name=_("继承的上级版本"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    content_hash = models.CharField(_("内容哈希"), max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发布人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("项目类型版本")
+        verbose_name_plural = _("项目类型版本")
+        constraints = [
+            models.UniqueConstraint(fields=["type", "number"], name="ptv_unique_number"),
+            models.UniqueConstraint(
+                fields=["type"], condition=models.Q(status="draft"), name="ptv_one_draft"
+            ),
+        ]
+        ordering = ["type", "-number"]
+
+    def __str__(self) -> str:
+        return f"{self.type.name} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        """Published configuration never changes: projects pinned to it must stay reproducible."""
+        if self.pk is not None:
+            stored = (
+                ProjectTypeVersion.objects.filter(pk=self.pk).values("status", "config", "effective").first()
+            )
+            if (
+                stored
+                and stored["status"] != self.Status.DRAFT
+                and (stored["config"] != self.config or stored["effective"] != self.effective)
+            ):
+                raise TypeError(
+                    "已发布的项目类型版本不可修改 / a published project type version is immutable"
+                )
+        super().save(*args, **kwargs)
