@@ -14,4 +14,4 @@ DEBUG = False
 
 # One test database per checkout, so a CI clone and a working tree on the same machine never collide.
 _checkout = hashlib.sha1(str(BASE_DIR).encode()).hexdigest()[:8]
-DATABASES["default"]["TEST"] = {"NAME": f"test_taizhang_{_checkout}"}
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TAIZHANG_TEST_DB") or f"test_taizhang_{_checkout}"}
