@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.versioning import FrozenWhenPublished, VersionedParent
+
 
 class Purpose(models.TextChoices):
     INITIATION = "立项申请", _("立项申请")
@@ -16,7 +18,7 @@ class Purpose(models.TextChoices):
     OTHER = "其他", _("其他")
 
 
-class Form(models.Model):
+class Form(VersionedParent):
     """A configurable form offered at `org` and below. Its content lives in versions."""
 
     org = models.ForeignKey(
@@ -36,15 +38,8 @@ class Form(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def published(self) -> FormVersion | None:
-        """The newest published version, which new submissions use."""
-        return self.versions.filter(status=FormVersion.Status.PUBLISHED).order_by("-number").first()
 
-    def draft(self) -> FormVersion | None:
-        return self.versions.filter(status=FormVersion.Status.DRAFT).first()
-
-
-class FormVersion(models.Model):
+class FormVersion(FrozenWhenPublished):
     """One version of a form's JSON Schema + UI schema. A draft is editable; a published version never changes."""
 
     class Status(models.TextChoices):
@@ -88,20 +83,10 @@ class FormVersion(models.Model):
         ]
         ordering = ["form", "-number"]
 
+    frozen_fields = ("schema", "ui_schema")
+
     def __str__(self) -> str:
         return f"{self.form.name} v{self.number}"
-
-    def save(self, *args, **kwargs):
-        """A published version's content never changes: records validated against it must stay reproducible."""
-        if self.pk is not None:
-            stored = FormVersion.objects.filter(pk=self.pk).values("status", "schema", "ui_schema").first()
-            if (
-                stored
-                and stored["status"] != self.Status.DRAFT
-                and (stored["schema"] != self.schema or stored["ui_schema"] != self.ui_schema)
-            ):
-                raise TypeError("已发布的表单版本不可修改 / a published form version is immutable")
-        super().save(*args, **kwargs)
 
 
 class Submission(models.Model):

@@ -6,29 +6,17 @@ a user sees the forms of every org above their grants as well as those below.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts import permissions
 from core.errors import NotFound
-from orgs.models import Org
 
 from .models import Form, Submission
 
 
-def _ancestor_paths(path: str) -> list[str]:
-    step = Org.steplen
-    return [path[:i] for i in range(step, len(path) + 1, step)]
-
-
 def form_list(*, user, action: str = "config.view") -> QuerySet[Form]:
     """Forms that apply where `user` holds `action`: defined at or above, or (for administrators) below."""
-    paths = permissions.scope_paths(user, action)
-    if not paths:
-        return Form.objects.none()
-    condition = Q()
-    for path in paths:
-        condition |= Q(org__path__startswith=path) | Q(org__path__in=_ancestor_paths(path))
-    return Form.objects.filter(condition).select_related("org")
+    return permissions.applicable(user, action, Form.objects.select_related("org"))
 
 
 def form_get(*, user, code: str, action: str = "config.view") -> Form:

@@ -111,13 +111,8 @@ def form_draft_save(
             "数据结构与界面结构必须是 JSON 对象。", fields={"schema": ["必须是 JSON 对象"]}
         )
     Form.objects.select_for_update().get(pk=form.pk)
-    draft = form.draft()
-    before = None
-    if draft is None:
-        latest = form.versions.order_by("-number").first()
-        draft = FormVersion(form=form, number=(latest.number + 1) if latest else 1, created_by=actor)
-    else:
-        before = {"content_hash": definition_of(draft).content_hash}
+    draft = form.draft_or_new("form", created_by=actor)
+    before = {"content_hash": definition_of(draft).content_hash} if draft.pk else None
     draft.schema, draft.ui_schema = schema, ui_schema or {}
     draft.save()
     audit_record(

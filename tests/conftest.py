@@ -151,3 +151,6 @@ def valid_data() -> dict:
         "联系人": "陈静",
         "联系电话": "13800138000",
     }
+
+
+from .project_fixtures import project_type  # noqa: E402, F401  (shared fixture)

@@ -3,8 +3,10 @@
 Full jsonschema builds an error object per keyword per value and resolves keywords through dictionaries on every
 call; that is the right tool for explaining *what* is wrong but too slow to ask "is it valid?" thousands of times a
 second. Most submissions are valid, so :func:`compile_predicate` turns the schema into nested closures, one per
-schema node, each specialised to the keywords that node uses. The validator calls the predicate first and runs the
-reference validator only when the predicate says no, to produce the detailed errors.
+schema node, each specialised to the keywords that node uses and dispatched on the value's class, so a typical field
+costs one Python call per value (:mod:`forms.core.specialise` says why that is what matters). The validator calls
+the predicate first and runs the reference validator only when the predicate says no, to produce the detailed
+errors — and then, through :class:`LocalErrors`, only on the subtrees at fault.
 
 Keywords outside the compiled set (``$ref``, ``anyOf``, ``if``/``then``, ``unevaluatedProperties`` …) make that
 *subschema* fall back to the reference validator, so coverage is never lost, only speed. Agreement with the
@@ -13,7 +15,8 @@ reference validator is a property test (``tests/forms/core/test_fastpath.py``), 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -27,14 +30,26 @@ from forms.core.keywords import (
     max_size_problem,
     multiple_of_ok,
     scale_problem,
-    unique_ok,
     x_field_problem,
 )
 from forms.core.safety import pattern_matcher
+from forms.core.specialise import (
+    Predicate,
+    all_of,
+    always,
+    array_predicate,
+    bounds_predicate,
+    dispatch,
+    never,
+    number_node,
+    object_predicate,
+    scale_predicate,
+    string_node,
+)
 
 __all__ = ["LocalErrors", "Predicate", "compile_predicate"]
 
-Predicate = Callable[[Any], bool]
+_INF = float("inf")
 
 #: keywords that only annotate (or that we implement as part of another keyword).
 _IGNORED = frozenset(
@@ -117,10 +132,21 @@ def compile_predicate(schema: Any, reference: Any) -> Predicate:
     return _Compiler(reference).node(schema)
 
 
+#: our own keywords look at the node's value only (never apply a subschema), so a shallow check keeps them whole:
+#: a repeating group is ``x-field: group`` and must still be explained row by row.
+_LOCAL_X_KEYS = frozenset({"x-field", "x-max-size", "x-accept"})
 _OBJECT_KEYS = frozenset(
-    {"type", "properties", "required", "additionalProperties", "minProperties", "maxProperties"}
+    {
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "minProperties",
+        "maxProperties",
+        *_LOCAL_X_KEYS,
+    }
 )
-_ARRAY_KEYS = frozenset({"type", "items", "minItems", "maxItems", "uniqueItems"})
+_ARRAY_KEYS = frozenset({"type", "items", "minItems", "maxItems", "uniqueItems", *_LOCAL_X_KEYS})
 
 
 class LocalErrors:
@@ -133,7 +159,7 @@ class LocalErrors:
     validator, whole. The errors are the reference validator's own, with their paths prefixed.
     """
 
-    __slots__ = ("children", "full", "item", "kind", "predicate", "shallow")
+    __slots__ = ("children", "full", "item", "kind", "predicate", "shallow", "shallow_ok")
 
     def __init__(self, schema: Any, reference: Any) -> None:
         self.predicate = (
@@ -145,6 +171,7 @@ class LocalErrors:
         self.children: dict[str, LocalErrors] = {}
         self.item: LocalErrors | None = None
         self.shallow: Any = None
+        self.shallow_ok: Predicate = always
         self.full: Any = reference.evolve(schema=schema)
         if not isinstance(schema, Mapping) or _mentions(schema, _DYNAMIC):
             return
@@ -152,7 +179,7 @@ class LocalErrors:
         props = schema.get("properties")
         if schema.get("type") == "object" and structural <= _OBJECT_KEYS and isinstance(props, Mapping):
             self.kind = "object"
-            self.shallow = reference.evolve(schema={**schema, "properties": dict.fromkeys(props, True)})
+            self.shallow_schema({**schema, "properties": dict.fromkeys(props, True)}, reference)
             self.children = {name: LocalErrors(sub, reference) for name, sub in props.items()}
         elif (
             schema.get("type") == "array"
@@ -160,21 +187,30 @@ class LocalErrors:
             and isinstance(schema.get("items"), Mapping)
         ):
             self.kind = "array"
-            self.shallow = reference.evolve(schema={**schema, "items": True})
+            self.shallow_schema({**schema, "items": True}, reference)
             self.item = LocalErrors(schema["items"], reference)
+
+    def shallow_schema(self, shallow: Mapping[str, Any], reference: Any) -> None:
+        """The node's own keywords, children replaced by ``true``: a reference validator for the errors and a
+        compiled predicate, so jsonschema runs only when the node itself is at fault (a 40-property object costs
+        jsonschema 40 descents even when the fault is deeper down)."""
+        self.shallow = reference.evolve(schema=shallow)
+        self.shallow_ok = compile_predicate(shallow, reference)
 
     def errors(self, value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, tuple[Any, ...]]]:
         """``(ValidationError, path prefix)`` pairs for ``value``."""
         if self.kind == "object" and value.__class__ is dict:
-            for error in self.shallow.iter_errors(value):
-                yield error, prefix
+            if not self.shallow_ok(value):
+                for error in self.shallow.iter_errors(value):
+                    yield error, prefix
             for key, sub in value.items():
                 child = self.children.get(key)
                 if child is not None and not child.predicate(sub):
                     yield from child.errors(sub, (*prefix, key))
         elif self.kind == "array" and value.__class__ is list and self.item is not None:
-            for error in self.shallow.iter_errors(value):
-                yield error, prefix
+            if not self.shallow_ok(value):
+                for error in self.shallow.iter_errors(value):
+                    yield error, prefix
             item = self.item
             for index, sub in enumerate(value):
                 if not item.predicate(sub):
@@ -197,15 +233,39 @@ def _mentions(schema: Any, keys: frozenset[str]) -> bool:
     return False
 
 
+@dataclass(slots=True)
+class _Parts:
+    """One schema node's keyword checks, grouped by the value class they apply to."""
+
+    types: tuple[str, ...] | None
+    value_checks: list[Predicate] = field(default_factory=list)  # enum, const: every class
+    str_members: Predicate | None = None  # enum, for a value known to be a str
+    lo_len: int = 0
+    hi_len: float = _INF
+    string_checks: list[Predicate] = field(default_factory=list)  # pattern, format
+    bounds: Predicate | None = None
+    number_checks: list[Predicate] = field(default_factory=list)  # multipleOf
+    scale: Any = None
+    dict_checks: list[Predicate] = field(default_factory=list)  # object keywords, daterange, file limits
+    array_check: Predicate | None = None
+    x_field: Any = None
+
+    def numeric(self) -> list[Predicate]:
+        return [*([self.bounds] if self.bounds else []), *self.number_checks]
+
+
 class _Compiler:
+    """Builds each node's keyword checks once, then assembles them twice: keyword by keyword (exact for any value,
+    the fallback) and per value class (:mod:`forms.core.specialise`), the path valid submissions take."""
+
     def __init__(self, reference: Any) -> None:
         self.reference = reference
 
     def node(self, schema: Any) -> Predicate:
         if schema is True:
-            return _always
+            return always
         if schema is False:
-            return _never
+            return never
         if not isinstance(schema, Mapping):
             return self.fallback(schema)
         try:
@@ -224,70 +284,128 @@ class _Compiler:
             if key in _KNOWN:
                 raise _Unsupported(key)
             # any other key (x-title, x-disclosure, x-enum-labels …) is an annotation, as jsonschema treats it
-        checks: list[Predicate] = []
-        type_test = self.type_test(schema.get("type")) if "type" in schema else None
+        parts = self.parts(schema)
+        return self.specialised(parts, schema, self.generic(parts))
 
+    def parts(self, schema: Mapping[str, Any]) -> _Parts:
+        """Every keyword check of the node, built once (children are compiled here, exactly once)."""
+        parts = _Parts(types=self.types(schema["type"]) if "type" in schema else None)
         if "enum" in schema:
-            checks.append(_enum(schema["enum"]))
+            parts.value_checks.append(_enum(schema["enum"]))
+            parts.str_members = _string_members(schema["enum"])
         if "const" in schema:
             const = schema["const"]
-            checks.append(lambda x: equal(const, x))
-
-        string_checks = self.string_checks(schema)
-        number_checks = self.number_checks(schema)
+            parts.value_checks.append(lambda x: equal(const, x))
+        parts.lo_len, parts.hi_len, parts.string_checks = self.string_checks(schema)
+        parts.bounds, parts.number_checks = self.number_checks(schema)
+        parts.scale = schema.get("x-scale")
+        parts.array_check = self.array_check(schema)
         object_check = self.object_check(schema)
-        array_check = self.array_check(schema)
-
-        if "x-field" in schema:
-            kind = schema["x-field"]
-            if kind in ("money", "percent", "daterange"):
-                checks.append(lambda x: x_field_problem(kind, x) is None)
+        if object_check is not None:
+            parts.dict_checks.append(object_check)
+        kind = parts.x_field = schema.get("x-field")
+        if kind == "daterange":
+            parts.dict_checks.append(lambda x: x_field_problem(kind, x) is None)
         if "x-max-size" in schema:
             limit = schema["x-max-size"]
-            checks.append(lambda x: max_size_problem(x, limit) is None)
+            parts.dict_checks.append(lambda x: max_size_problem(x, limit) is None)
         if "x-accept" in schema:
             accept = schema["x-accept"]
-            checks.append(lambda x: accept_problem(x, accept) is None)
+            parts.dict_checks.append(lambda x: accept_problem(x, accept) is None)
+        return parts
 
-        if string_checks:
-            checks.append(_when(str, _all(string_checks)))
-        if number_checks:
-            checks.append(_when_number(_all(number_checks)))
-        if object_check is not None:
-            checks.append(object_check)
-        if array_check is not None:
-            checks.append(array_check)
-
-        rest = _all(checks) if checks else None
-        if type_test is None:
-            return rest or _always
-        if rest is None:
-            return type_test
-
-        def typed(x: Any) -> bool:
-            return type_test(x) and rest(x)
-
-        return typed
-
-    @staticmethod
-    def type_test(declared: Any) -> Predicate:
-        if isinstance(declared, str):
-            if declared not in _TYPE_TESTS:
-                raise _Unsupported("type")
-            return _TYPE_TESTS[declared]
-        if isinstance(declared, list) and all(isinstance(t, str) and t in _TYPE_TESTS for t in declared):
-            tests = [_TYPE_TESTS[t] for t in declared]
-            return lambda x: any(test(x) for test in tests)
-        raise _Unsupported("type")
+    def generic(self, parts: _Parts) -> Predicate:
+        """Keyword by keyword, each guarded by the class it applies to: exact for any value."""
+        checks = list(parts.value_checks)
+        kind, scale, lo_len, hi_len = parts.x_field, parts.scale, parts.lo_len, parts.hi_len
+        if kind in ("money", "percent"):
+            checks.append(lambda x: x_field_problem(kind, x) is None)
+        if parts.dict_checks:
+            checks.append(_when(dict, all_of(parts.dict_checks)))
+        if lo_len > 0 or hi_len != _INF:
+            checks.append(_when(str, lambda x: lo_len <= len(x) <= hi_len))
+        if parts.string_checks:
+            checks.append(_when(str, all_of(parts.string_checks)))
+        numeric = parts.numeric()
+        if scale is not None:
+            numeric.append(lambda x: scale_problem(x, scale) is None)
+        if numeric:
+            checks.append(_when_number(all_of(numeric)))
+        if parts.array_check is not None:
+            checks.append(_when(list, parts.array_check))
+        rest = all_of(checks)
+        if parts.types is None:
+            return rest
+        type_test = self.type_test(parts.types)
+        return type_test if rest is always else (lambda x: type_test(x) and rest(x))
 
     @staticmethod
-    def string_checks(schema: Mapping[str, Any]) -> list[Predicate]:
-        checks: list[Predicate] = []
+    def specialised(parts: _Parts, schema: Mapping[str, Any], generic: Predicate) -> Predicate:
+        """One predicate per common class (:mod:`forms.core.specialise`), ``generic`` for the others."""
+        types, value_checks, lo_len, hi_len = parts.types, parts.value_checks, parts.lo_len, parts.hi_len
+
+        def accepts(*names: str) -> bool:
+            return types is None or any(name in types for name in names)
+
+        table: dict[type, Predicate] = {}
+        if accepts("string"):
+            members = [] if parts.str_members is None else [parts.str_members]
+            const_checks = value_checks[1:] if "enum" in schema else value_checks
+            rest_str = all_of([*members, *const_checks, *parts.string_checks])
+            if types == ("string",):
+                return string_node(lo_len, hi_len, rest_str, generic)
+            bounded = lo_len > 0 or hi_len != _INF
+            table[str] = all_of([lambda x: lo_len <= len(x) <= hi_len, rest_str]) if bounded else rest_str
+        if types in (("number",), ("integer",)) and not value_checks and not parts.number_checks:
+            get = schema.get
+            return number_node(
+                get("minimum"),
+                get("maximum"),
+                get("exclusiveMinimum"),
+                get("exclusiveMaximum"),
+                parts.scale,
+                types == ("integer",),
+                generic,
+            )
+        number_common = [*value_checks, *parts.numeric()]
+        if accepts("integer", "number"):
+            table[int] = all_of(number_common)  # x-scale and x-field say nothing about an int
+            integral = [] if accepts("number") else [is_integer_value]
+            decimal_checks = all_of([*integral, *number_common])
+            scale = parts.scale
+            table[Decimal] = decimal_checks if scale is None else scale_predicate(scale, decimal_checks)
+        if accepts("boolean"):
+            table[bool] = all_of(value_checks)
+        if accepts("object"):
+            table[dict] = all_of([*value_checks, *parts.dict_checks])
+        if accepts("array"):
+            table[list] = all_of([*value_checks, *([] if parts.array_check is None else [parts.array_check])])
+        if types is not None and len(types) == 1 and types[0] in ("integer", "number"):
+            order = (int, Decimal) if types[0] == "integer" else (Decimal, int)
+            table = {cls: table[cls] for cls in order}
+        return dispatch(table, generic)
+
+    @staticmethod
+    def types(declared: Any) -> tuple[str, ...]:
+        names = [declared] if isinstance(declared, str) else declared
+        if not isinstance(names, list) or not all(isinstance(t, str) and t in _TYPE_TESTS for t in names):
+            raise _Unsupported("type")
+        return tuple(names)
+
+    @staticmethod
+    def type_test(types: tuple[str, ...]) -> Predicate:
+        if len(types) == 1:
+            return _TYPE_TESTS[types[0]]
+        tests = [_TYPE_TESTS[t] for t in types]
+        return lambda x: any(test(x) for test in tests)
+
+    @staticmethod
+    def string_checks(schema: Mapping[str, Any]) -> tuple[int, float, list[Predicate]]:
+        """Length bounds (kept apart, to be inlined) and the other string checks."""
         low, high = schema.get("minLength"), schema.get("maxLength")
-        if low is not None or high is not None:
-            lo = -1 if low is None else _int_bound(low)
-            hi = float("inf") if high is None else _int_bound(high)
-            checks.append(lambda x: lo <= len(x) <= hi)
+        lo = 0 if low is None else _int_bound(low)
+        hi = _INF if high is None else _int_bound(high)
+        checks: list[Predicate] = []
         if "pattern" in schema:
             if not isinstance(schema["pattern"], str):
                 raise _Unsupported("pattern")
@@ -296,35 +414,28 @@ class _Compiler:
             predicate = FORMATS.get(schema["format"])  # unknown formats are not asserted, as jsonschema does
             if predicate is not None:
                 checks.append(predicate)
-        return checks
+        return lo, hi, checks
 
     @staticmethod
-    def number_checks(schema: Mapping[str, Any]) -> list[Predicate]:
-        checks: list[Predicate] = []
+    def number_checks(schema: Mapping[str, Any]) -> tuple[Predicate | None, list[Predicate]]:
+        """The bounds as one closure, and ``multipleOf`` (``x-scale`` is added per class by the caller)."""
         for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"):
             if key in schema and schema[key].__class__ not in _NUMBER:
                 raise _Unsupported(key)
-        if "minimum" in schema:
-            minimum = schema["minimum"]
-            checks.append(lambda x: x >= minimum)
-        if "maximum" in schema:
-            maximum = schema["maximum"]
-            checks.append(lambda x: x <= maximum)
-        if "exclusiveMinimum" in schema:
-            ex_min = schema["exclusiveMinimum"]
-            checks.append(lambda x: x > ex_min)
-        if "exclusiveMaximum" in schema:
-            ex_max = schema["exclusiveMaximum"]
-            checks.append(lambda x: x < ex_max)
+        bounds = bounds_predicate(
+            schema.get("minimum"),
+            schema.get("maximum"),
+            schema.get("exclusiveMinimum"),
+            schema.get("exclusiveMaximum"),
+        )
+        checks: list[Predicate] = []
         if "multipleOf" in schema:
             divisor = schema["multipleOf"]
             checks.append(lambda x: multiple_of_ok(x, divisor))
-        if "x-scale" in schema:
-            scale = schema["x-scale"]
-            checks.append(lambda x: scale_problem(x, scale) is None)
-        return checks
+        return bounds, checks
 
     def object_check(self, schema: Mapping[str, Any]) -> Predicate | None:
+        """The object keywords, for a value known to be a dict (or None when the node has none)."""
         keys = ("properties", "required", "additionalProperties", "minProperties", "maxProperties")
         if not any(k in schema for k in keys):
             return None
@@ -333,7 +444,6 @@ class _Compiler:
         if not isinstance(props_schema, Mapping) or not isinstance(required, list):
             raise _Unsupported("properties")
         props = {name: self.node(sub) for name, sub in props_schema.items()}
-        required_keys = tuple(dict.fromkeys(required))
         extra: Predicate | None = None
         closed = False
         if "additionalProperties" in schema:
@@ -342,66 +452,35 @@ class _Compiler:
                 closed = True
             elif additional is not True:
                 extra = self.node(additional)
-        low = schema.get("minProperties")
-        high = schema.get("maxProperties")
+        low, high = schema.get("minProperties"), schema.get("maxProperties")
         lo = 0 if low is None else _int_bound(low)
-        hi = float("inf") if high is None else _int_bound(high)
-        get = props.get
-
-        def check_object(x: Any) -> bool:
-            if x.__class__ is not dict:
-                return True
-            for key in required_keys:
-                if key not in x:
-                    return False
-            for key, value in x.items():
-                predicate = get(key)
-                if predicate is None:
-                    if closed:
-                        return False
-                    if extra is not None and not extra(value):
-                        return False
-                elif not predicate(value):
-                    return False
-            return lo <= len(x) <= hi
-
-        return check_object
+        hi = _INF if high is None else _int_bound(high)
+        return object_predicate(props, tuple(dict.fromkeys(required)), closed, extra, lo, hi)
 
     def array_check(self, schema: Mapping[str, Any]) -> Predicate | None:
+        """The array keywords, for a value known to be a list (or None when the node has none)."""
         if not any(k in schema for k in ("items", "minItems", "maxItems", "uniqueItems")):
             return None
         item = self.node(schema["items"]) if "items" in schema else None
         low, high = schema.get("minItems"), schema.get("maxItems")
         lo = 0 if low is None else _int_bound(low)
-        hi = float("inf") if high is None else _int_bound(high)
-        unique = schema.get("uniqueItems") is True
+        hi = _INF if high is None else _int_bound(high)
+        return array_predicate(item, lo, hi, schema.get("uniqueItems") is True)
 
-        def check_array(x: Any) -> bool:
-            if x.__class__ is not list:
-                return True
-            if not lo <= len(x) <= hi:
-                return False
-            if item is not None:
-                for value in x:
-                    if not item(value):
-                        return False
-            return not unique or unique_ok(x)
 
-        return check_array
+def _string_members(values: Any) -> Predicate:
+    """``enum`` for a value known to be a str: a frozenset lookup (jsonschema's equality never equates a str with
+    anything but an equal str)."""
+    if not isinstance(values, list):
+        raise _Unsupported("enum")
+    members = frozenset(v for v in values if v.__class__ is str)
+    return members.__contains__ if members else never
 
 
 def _int_bound(value: Any) -> int:
     if not is_integer_value(value):
         raise _Unsupported("bound")
     return int(value)
-
-
-def _always(x: Any) -> bool:
-    return True
-
-
-def _never(x: Any) -> bool:
-    return False
 
 
 def _enum(values: Any) -> Predicate:
@@ -411,23 +490,6 @@ def _enum(values: Any) -> Predicate:
         members = frozenset(values)
         return lambda x: x.__class__ is str and x in members
     return lambda x: any(equal(v, x) for v in values)
-
-
-def _all(checks: list[Predicate]) -> Predicate:
-    if len(checks) == 1:
-        return checks[0]
-    if len(checks) == 2:
-        first, second = checks
-        return lambda x: first(x) and second(x)
-    frozen = tuple(checks)
-
-    def every(x: Any) -> bool:  # a loop, not all(genexpr): this runs per value on every submission
-        for check in frozen:  # noqa: SIM110
-            if not check(x):
-                return False
-        return True
-
-    return every
 
 
 def _when(cls: type, check: Predicate) -> Predicate:

@@ -39,12 +39,16 @@ except ImportError:  # pragma: no cover - exercised only where google-re2 is abs
 
 __all__ = [
     "LIMITS",
+    "PAYLOAD_CLEAN",
+    "PAYLOAD_HAS_NULLS",
+    "PAYLOAD_UNSAFE",
     "SafetyLimits",
     "check_pattern",
     "check_schema_safety",
     "local_registry",
     "pattern_matcher",
     "payload_problem",
+    "payload_scan",
 ]
 
 try:
@@ -349,6 +353,87 @@ def payload_problem(data: Any, limits: SafetyLimits = LIMITS) -> tuple[str, str,
         elif cls not in (bool, int, type(None)):
             return path, f"不支持的数据类型：{cls.__name__}", "payload_invalid"
     return None
+
+
+#: :func:`payload_scan` verdicts.
+PAYLOAD_UNSAFE = -1
+PAYLOAD_CLEAN = 0
+PAYLOAD_HAS_NULLS = 1
+
+
+def payload_scan(data: Any, limits: SafetyLimits = LIMITS) -> int:
+    """:data:`PAYLOAD_UNSAFE` exactly when :func:`payload_problem` finds a problem; otherwise whether some object
+    holds a ``None`` value (:data:`PAYLOAD_HAS_NULLS`), which the validator must drop before validating.
+
+    This is the per-submission walk, so it keeps no paths (a problem is rare: :func:`payload_problem` is run again
+    to say where) and walks level by level, which tracks depth without a tuple per container. Noticing nulls here
+    spares the validator a second walk just to learn that there is nothing to drop.
+    """
+    cls = data.__class__
+    if cls is not dict and cls is not list:
+        return PAYLOAD_UNSAFE if payload_problem(data, limits) is not None else PAYLOAD_CLEAN
+    max_string, max_keys, max_array = (
+        limits.payload_max_string,
+        limits.payload_max_keys,
+        limits.payload_max_array,
+    )
+    max_nodes = limits.payload_max_nodes
+    nulls = False
+    nodes = 0
+    level: list[Any] = [data]
+    for _depth in range(limits.payload_max_depth):
+        below: list[Any] = []
+        push = below.append
+        for node in level:
+            size = len(node)
+            nodes += size
+            if nodes > max_nodes:
+                return PAYLOAD_UNSAFE
+            if node.__class__ is dict:
+                if size > max_keys:
+                    return PAYLOAD_UNSAFE
+                for key, value in node.items():
+                    if key.__class__ is not str:
+                        return PAYLOAD_UNSAFE
+                    kind = value.__class__
+                    if kind is str:
+                        if len(value) > max_string:
+                            return PAYLOAD_UNSAFE
+                    elif kind is dict or kind is list:
+                        push(value)
+                    elif kind is Decimal:
+                        if not value.is_finite():
+                            return PAYLOAD_UNSAFE
+                    elif value is None:
+                        nulls = True
+                    elif (
+                        kind is not int and kind is not bool and not (kind is float and math.isfinite(value))
+                    ):
+                        return PAYLOAD_UNSAFE
+            else:
+                if size > max_array:
+                    return PAYLOAD_UNSAFE
+                for value in node:
+                    kind = value.__class__
+                    if kind is str:
+                        if len(value) > max_string:
+                            return PAYLOAD_UNSAFE
+                    elif kind is dict or kind is list:
+                        push(value)
+                    elif kind is Decimal:
+                        if not value.is_finite():
+                            return PAYLOAD_UNSAFE
+                    elif (
+                        kind is not int
+                        and kind is not bool
+                        and value is not None
+                        and not (kind is float and math.isfinite(value))
+                    ):
+                        return PAYLOAD_UNSAFE
+        if not below:
+            return PAYLOAD_HAS_NULLS if nulls else PAYLOAD_CLEAN
+        level = below
+    return PAYLOAD_UNSAFE  # containers remain at depth payload_max_depth: too deep
 
 
 def iter_patterns(schema: Any) -> Iterator[str]:

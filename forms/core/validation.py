@@ -35,7 +35,14 @@ from forms.core.errors import DefinitionError, FieldError
 from forms.core.fastpath import LocalErrors, compile_predicate
 from forms.core.formats import FORMAT_MESSAGES
 from forms.core.keywords import normalise_schema, reference_validator
-from forms.core.safety import LIMITS, SafetyLimits, payload_problem
+from forms.core.safety import (
+    LIMITS,
+    PAYLOAD_HAS_NULLS,
+    PAYLOAD_UNSAFE,
+    SafetyLimits,
+    payload_problem,
+    payload_scan,
+)
 
 __all__ = ["FieldError", "FormValidator", "clear_validator_cache", "message_for", "validator_for"]
 
@@ -84,7 +91,8 @@ class FormValidator:
             *(c for c, _, _ in self._rules),
         ]
         reads = set().union(*(c.reads for c in expressions)) if expressions else set()
-        self._reader = dsl_adapter.record_reader(definition.catalogue(), reads - self._computed_names)
+        paths = set().union(*(c.paths for c in expressions)) if expressions else set()
+        self._reader = dsl_adapter.record_reader(definition.catalogue(), reads - self._computed_names, paths)
         self._uses_dsl = bool(expressions)
         self._drop_top = self._computed_names
         order = (
@@ -152,20 +160,26 @@ class FormValidator:
     def _prepare(
         self, data: Any, today: date | None, *, hide: bool = True
     ) -> FieldError | tuple[dict[str, Any], dict[str, Any], frozenset[str]]:
-        problem = payload_problem(data, self.limits)
-        if problem is not None:
+        scan = payload_scan(data, self.limits)
+        if scan == PAYLOAD_UNSAFE:
+            problem = payload_problem(data, self.limits) or ("", "提交的数据无效", "payload_invalid")
             path, message, code = problem
             return FieldError(path, self._label(path) if path else "", message, code)
         if data.__class__ is not dict:
             return FieldError("", "", "提交的数据应为对象（字段名 → 值）", "type")
-        clean = _prune(data, self._drop_top)
+        # the scan saw every value: prune (a second walk, and a copy) only when there is something to drop
+        clean = (
+            _prune(data, self._drop_top)
+            if scan == PAYLOAD_HAS_NULLS or _any_in(self._drop_top, data)
+            else data
+        )
         if not self._uses_dsl:
             return clean, {}, frozenset()
         if self._groups:
             clean = self._compute_rows(clean, today)
         record = self._reader(clean)
         if self._computed:
-            clean = dict(clean) if clean is data else clean
+            clean = clean.copy() if clean is data else clean
             for name, compiled in self._computed:
                 value = dsl_adapter.evaluate(compiled, record, today)
                 record[name] = value
@@ -179,8 +193,11 @@ class FormValidator:
                 if dsl_adapter.evaluate(c, record, today) is not True
             )
             if hidden:
-                clean = {k: v for k, v in clean.items() if k not in hidden}
-                record = {k: v for k, v in record.items() if k not in hidden}
+                # clean is ours unless nothing was dropped or computed: the caller's data is never mutated
+                clean = clean.copy() if clean is data else clean
+                for name in hidden:
+                    clean.pop(name, None)
+                    record.pop(name, None)
         return clean, record, hidden
 
     def _compute_rows(self, data: dict[str, Any], today: date | None) -> dict[str, Any]:
@@ -299,6 +316,14 @@ def _top(path: str) -> str:
         if char in ".[":
             return path[:index]
     return path
+
+
+def _any_in(names: frozenset[str], data: dict[str, Any]) -> bool:
+    """Whether ``data`` has one of ``names`` (a loop over the few names, not a set built from 40 keys)."""
+    for name in names:  # noqa: SIM110
+        if name in data:
+            return True
+    return False
 
 
 def _prune(value: Any, drop: frozenset[str] = frozenset()) -> Any:

@@ -120,6 +120,31 @@ def visible(user, action: str, queryset: QuerySet) -> QuerySet:
     return queryset.filter(condition)
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """The materialised paths of an org and every org above it."""
+    from orgs.models import Org
+
+    step = Org.steplen
+    return [path[:i] for i in range(step, len(path) + 1, step)]
+
+
+def applicable(user, action: str, queryset: QuerySet, *, org_field: str = "org") -> QuerySet:
+    """Configuration (forms, project types …) that applies where `user` holds `action`.
+
+    Configuration is inherited down the tree, so this is what was defined at or above the user's
+    grants, plus (for administrators) what was defined below them.
+    """
+    paths = scope_paths(user, action)
+    if not paths:
+        return queryset.none()
+    condition = Q()
+    for path in paths:
+        condition |= Q(**{f"{org_field}__path__startswith": path}) | Q(
+            **{f"{org_field}__path__in": ancestor_paths(path)}
+        )
+    return queryset.filter(condition)
+
+
 def get_visible(user, action: str, queryset: QuerySet, **lookup) -> Any:
     """One object the user may see, or NotFound — never PermissionDenied, so nothing leaks existence."""
     try:

@@ -14,7 +14,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, pagination
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, pagination, serializers
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -144,3 +145,21 @@ def validated(serializer_class, data, **kwargs) -> dict:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "1280000.00"})
+class MoneyField(serializers.Field):
+    """An amount in 元 as a string or an exact JSON number; the service validates it and names the field.
+
+    Reads back as a string so no client ever sees a float.
+    """
+
+    default_error_messages = {"invalid": "金额应为字符串或数字，如“1280000.00”。"}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int | Decimal):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return None if value is None else format(value, "f")

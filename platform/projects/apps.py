@@ -8,6 +8,7 @@ class ProjectsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import permissions
 
-        from .models import Project
+        from .models import ImportJob, Project
 
         permissions.register_scoped(Project, "org__path", lambda p: p.org)
+        permissions.register_scoped(ImportJob, "org__path", lambda j: j.org)

@@ -20,6 +20,10 @@ class Capability:
 
 CAPABILITIES: tuple[Capability, ...] = (
     Capability("project.view", _("统一项目台账"), _("查看、搜索本辖区的项目"), "project-ledger"),
+    Capability("project.create", _("新建项目"), _("选择项目类型，填写立项申请"), "project-new"),
+    Capability(
+        "project.create", _("导入台账"), _("从 Excel 批量导入已有项目，先校验后确认"), "project_imports:index"
+    ),
     Capability("project.edit", _("填报"), _("填写立项申请、进度报告、支出登记等表单"), "forms:index"),
     Capability("approval.act", _("待办审批"), _("处理分配给您的审批任务"), "api-docs"),
     Capability("config.manage", _("配置中心"), _("配置项目类型、表单、流程与预警规则"), "api-docs"),

@@ -10,8 +10,10 @@ from . import api_urls, views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("projects/", views.project_ledger, name="project-ledger"),
+    path("projects/import/", include("projects.imports.urls")),
+    path("projects/", include("projects.ledger.urls")),
     path("forms/", include("forms.urls")),
+    path("projects/", include("projects.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

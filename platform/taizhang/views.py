@@ -1,16 +1,12 @@
-"""The web shell: home page, ledger list, health endpoint."""
+"""The web shell: home page and health endpoint (the ledger page lives in `projects.ledger`)."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from accounts import permissions
-from projects import selectors
 
 from . import health
 from .capabilities import capabilities_for
@@ -27,16 +23,6 @@ def home(request):
             "capabilities": capabilities_for(request.user),
         },
     )
-
-
-@login_required
-def project_ledger(request):
-    permissions.require(request.user, "project.view")
-    search = request.GET.get("q", "").strip()[:100]
-    page = Paginator(selectors.project_list(user=request.user, search=search), 20).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "taizhang/projects.html", {"page": page, "q": search})
 
 
 @never_cache

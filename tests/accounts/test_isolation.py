@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 import pytest
+from openpyxl import load_workbook
 
 from accounts import permissions
 from core.errors import NotFound
@@ -48,8 +48,9 @@ def test_filter_by_other_org_id_returns_nothing(world, api):
 def test_export_contains_only_own_district(world, api):
     response = api.as_user(world.users["leader_a"]).get("/api/v1/projects/export/")
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0][:2] == ["项目代码", "项目名称"]
+    content = b"".join(response.streaming_content)
+    rows = list(load_workbook(io.BytesIO(content), read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert list(rows[0][:2]) == ["项目代码", "项目名称"]
     assert {r[1] for r in rows[1:]} == {p.name for p in world.projects_a}
 
 

@@ -63,7 +63,7 @@ def test_failed_token_request_is_audited_even_though_it_fails(world, api):
 
 def test_export_is_an_event(world, api):
     api.as_user(world.users["leader_a"]).get("/api/v1/projects/export/")
-    assert _last("project.export").after == {"count": 2, "search": ""}
+    assert _last("project.export").after == {"count": 2, "filters": {}}
 
 
 def test_orm_refuses_update_and_delete(world):

@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -102,21 +103,18 @@ def test_admin_is_read_only_and_scoped(world, client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_celery_task_round_trips_through_redis(world, settings):
+def test_celery_task_round_trips_through_redis(world):
     """A real worker consumes from the machine's Redis and runs the task against PostgreSQL."""
+    from celery import Celery
     from celery.contrib.testing.worker import start_worker
 
-    from audit.tasks import audit_verify_task
-    from taizhang.celery import app
+    import audit.tasks  # noqa: F401  (registers the shared task)
 
+    app = Celery("taizhang-test", broker=os.environ["CELERY_BROKER_URL"], backend="redis://127.0.0.1:6379/1")
     app.conf.task_always_eager = False
-    app.conf.result_backend = "redis://127.0.0.1:6379/1"
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            result = audit_verify_task.delay().get(timeout=30)
-    finally:
-        app.conf.task_always_eager = True
-        app.conf.result_backend = None
+    queue = f"test-{uuid.uuid4().hex}"  # private queue: another run on this machine cannot take the task
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]):
+        result = app.send_task("audit.verify", queue=queue).get(timeout=30)
     assert result["ok"] is True and result["checked"] > 0
 
 

@@ -1,5 +1,6 @@
 """Project models, one idea per module: types (configuration), project (the ledger row), money, progress."""
 
+from .imports import ImportJob
 from .money import BudgetLine, Contract, Expenditure, FundSource
 from .progress import CheckIn, DailyReport, Milestone, Task
 from .project import Category, Project, ProjectFormRecord, Stage, StageChange
@@ -13,6 +14,7 @@ __all__ = [
     "DailyReport",
     "Expenditure",
     "FundSource",
+    "ImportJob",
     "Milestone",
     "Project",
     "ProjectFormRecord",

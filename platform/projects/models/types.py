@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.versioning import FrozenWhenPublished, VersionedParent
 
-class ProjectType(models.Model):
+
+class ProjectType(VersionedParent):
     """A kind of project offered at `org` and its subtree (老旧小区改造, 道路新建 …).
 
     An override has `base`: the type of an upper org it adapts. Its versions hold only the changes; the
@@ -37,14 +39,8 @@ class ProjectType(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def published(self) -> ProjectTypeVersion | None:
-        return self.versions.filter(status=ProjectTypeVersion.Status.PUBLISHED).order_by("-number").first()
 
-    def draft(self) -> ProjectTypeVersion | None:
-        return self.versions.filter(status=ProjectTypeVersion.Status.DRAFT).first()
-
-
-class ProjectTypeVersion(models.Model):
+class ProjectTypeVersion(FrozenWhenPublished):
     """One version of a type's configuration; immutable once published.
 
     `config` is what the administrator wrote (for an override: only the changes); `effective` is the
@@ -102,21 +98,7 @@ class ProjectTypeVersion(models.Model):
         ]
         ordering = ["type", "-number"]
 
+    frozen_fields = ("config", "effective")
+
     def __str__(self) -> str:
         return f"{self.type.name} v{self.number}"
-
-    def save(self, *args, **kwargs):
-        """Published configuration never changes: projects pinned to it must stay reproducible."""
-        if self.pk is not None:
-            stored = (
-                ProjectTypeVersion.objects.filter(pk=self.pk).values("status", "config", "effective").first()
-            )
-            if (
-                stored
-                and stored["status"] != self.Status.DRAFT
-                and (stored["config"] != self.config or stored["effective"] != self.effective)
-            ):
-                raise TypeError(
-                    "已发布的项目类型版本不可修改 / a published project type version is immutable"
-                )
-        super().save(*args, **kwargs)

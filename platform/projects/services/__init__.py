@@ -1,6 +1,6 @@
 """Business operations on project types and projects, one module per idea; re-exported here for callers."""
 
-from .lifecycle import EXPORT_COLUMNS, project_create, project_export, project_update
+from .lifecycle import project_create, project_export, project_update
 from .money import budget_line_add, contract_record, expenditure_record, recompute_totals
 from .progress import (
     checkin_record,
@@ -12,7 +12,13 @@ from .progress import (
     progress_rollup,
     task_save,
 )
-from .typed import project_create_from_type, project_form_submit, project_stage_move, stage_missing_forms
+from .typed import (
+    project_create_from_type,
+    project_form_submit,
+    project_stage_move,
+    project_stages,
+    stage_missing_forms,
+)
 from .types import (
     project_type_create,
     project_type_draft_save,
@@ -22,7 +28,6 @@ from .types import (
 )
 
 __all__ = [
-    "EXPORT_COLUMNS",
     "budget_line_add",
     "checkin_record",
     "contract_record",
@@ -38,6 +43,7 @@ __all__ = [
     "project_export",
     "project_form_submit",
     "project_stage_move",
+    "project_stages",
     "project_type_create",
     "project_type_draft_save",
     "project_type_override",

@@ -7,15 +7,16 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts import permissions
 from audit.services import audit_record, snapshot
 from core.errors import Conflict, ValidationFailed
 
+from ..ledger.query import LedgerFilters, ledger_queryset
 from ..models import Category, Project
 from ..search import search_text
-from ..selectors import project_list
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 _AUDITED = ("code", "name", "category", "stage", "budget", "description", "owner", "org", "version")
 _EDITABLE = {"name", "category", "budget", "description"}
 _MAX_BUDGET = Decimal("9999999999999999.99")
-_CODE = re.compile(r"^[0-9A-Za-z-]{4,32}$")
+PROJECT_CODE = re.compile(r"^[0-9A-Za-z-]{4,32}$")
 
 
 def _money(value, errors: dict, field: str = "budget", label: str = "预算") -> Decimal | None:
@@ -45,7 +46,8 @@ def _money(value, errors: dict, field: str = "budget", label: str = "预算") ->
     return amount.quantize(Decimal("0.01"))
 
 
-def _validate(data: dict, *, instance: Project | None = None) -> dict:
+def project_fields_check(data: dict, *, instance: Project | None = None) -> dict:
+    """Check the ledger fields of a project (name, budget, category, description): {errors, clean}."""
     errors: dict[str, list[str]] = {}
     clean: dict = {}
     if "name" in data:
@@ -89,9 +91,11 @@ def project_create(
 ) -> Project:
     """Register a project at `org` in the 立项 stage; the actor becomes its 经办人."""
     permissions.check(actor, "project.create", org)
-    result = _validate({"name": name, "budget": budget, "category": category, "description": description})
+    result = project_fields_check(
+        {"name": name, "budget": budget, "category": category, "description": description}
+    )
     errors = result["errors"]
-    if code and not _CODE.match(code):
+    if code and not PROJECT_CODE.match(code):
         errors["code"] = ["项目代码：4–32 位数字、字母或连字符"]
     elif code and Project.objects.filter(code=code).exists():
         errors["code"] = [f"项目代码：“{code}”已存在"]
@@ -129,7 +133,7 @@ def project_update(
         raise Conflict(
             f"项目已被他人修改（当前版本 {project.version}），请刷新后重试。", code="stale_version"
         )
-    result = _validate(changes, instance=project)
+    result = project_fields_check(changes, instance=project)
     if result["errors"]:
         raise ValidationFailed("项目信息未通过校验。", fields=result["errors"])
     before = snapshot(project, _AUDITED)
@@ -149,31 +153,22 @@ def project_update(
     return project
 
 
-EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("code", "项目代码"),
-    ("name", "项目名称"),
-    ("category", "项目类型"),
-    ("stage", "阶段"),
-    ("budget", "预算（元）"),
-    ("org__name", "建设单位"),
-    ("org__code", "机构编码"),
-)
+def project_export(*, actor: User, filters: LedgerFilters | None = None) -> QuerySet[Project]:
+    """The ledger rows `actor` may export that match `filters`, as a lazy queryset; the export is audited.
 
-
-def project_export(*, actor: User, search: str = "") -> list[dict]:
-    """The rows of the projects `actor` may export (matching `search`); the export itself is audited."""
+    The rows are not loaded here: the caller streams them (`.iterator()`) into the file, so an export of
+    the whole city's ledger runs in bounded memory. The audit event records the filters and the count.
+    """
     permissions.require(actor, "project.export")
-    rows = list(
-        project_list(user=actor, search=search, action="project.export").values(
-            *(key for key, _label in EXPORT_COLUMNS)
-        )
-    )
+    filters = filters or LedgerFilters()
+    rows = ledger_queryset(actor, filters, action="project.export")
+    count = rows.count()
     with transaction.atomic():
         audit_record(
             actor=actor,
             action="project.export",
             object_type="projects.project",
-            object_repr=f"导出 {len(rows)} 条",
-            after={"count": len(rows), "search": search},
+            object_repr=f"导出 {count} 条",
+            after={"count": count, "filters": filters.as_query()},
         )
     return rows

@@ -19,10 +19,11 @@ from orgs.models import Org
 
 from ..models import Project, ProjectFormRecord, ProjectType, StageChange
 from ..search import search_text
-from .lifecycle import _AUDITED, _CODE, _next_code, _validate
+from .lifecycle import _AUDITED, PROJECT_CODE, _next_code, project_fields_check
 
 
-def _form_version(code: str) -> FormVersion:
+def form_version_of(code: str) -> FormVersion:
+    """The published version of the form `code` (Conflict when it is not published)."""
     form = Form.objects.filter(code=code).first()
     version = form.published() if form else None
     if version is None:
@@ -37,7 +38,7 @@ def _pick(data: dict, path: str) -> Any:
     return value
 
 
-def _ledger_columns(field_map: dict, typed: dict) -> dict[str, Any]:
+def ledger_columns(field_map: dict, typed: dict) -> dict[str, Any]:
     """The ledger columns the type's field map fills from the 立项 form."""
     out: dict[str, Any] = {}
     for target, source in field_map.items():
@@ -72,18 +73,18 @@ def project_create_from_type(
     if not org.path.startswith(ptype.org.path):
         raise ValidationFailed("该项目类型不适用于此单位。", fields={"type": ["项目类型未在此单位启用"]})
     effective = version.effective
-    form_version = _form_version(effective["forms"]["立项申请"])
+    form_version = form_version_of(effective["forms"]["立项申请"])
     _form_errors(form_version, data)
     typed = form_services.typed_data(form_version, data)
-    columns = _ledger_columns(effective.get("field_map") or {}, typed)
-    result = _validate(
+    columns = ledger_columns(effective.get("field_map") or {}, typed)
+    result = project_fields_check(
         {
             "name": columns.pop("name", "") or "",
             "budget": columns.pop("budget", None),
             "description": columns.pop("description", "") or "",
         }
     )
-    if code and (not _CODE.match(code) or Project.objects.filter(code=code).exists()):
+    if code and (not PROJECT_CODE.match(code) or Project.objects.filter(code=code).exists()):
         result["errors"]["code"] = ["项目代码：格式不正确或已存在"]
     if result["errors"]:
         raise ValidationFailed("项目信息未通过校验。", fields=result["errors"])
@@ -117,7 +118,8 @@ def project_create_from_type(
     return project
 
 
-def _stages(project: Project) -> list[dict]:
+def project_stages(project: Project) -> list[dict]:
+    """The stages a project moves through: its type's, or the default lifecycle."""
     if project.type_version_id:
         return project.type_version.effective["stages"]
     return [{"code": c, "name": c, "required_forms": []} for c in ("立项", "执行", "验收", "结项")]
@@ -125,7 +127,7 @@ def _stages(project: Project) -> list[dict]:
 
 def stage_missing_forms(project: Project) -> list[str]:
     """Codes of the current stage's required forms that have no submitted record for this project yet."""
-    current = next((s for s in _stages(project) if s["code"] == project.stage), None)
+    current = next((s for s in project_stages(project) if s["code"] == project.stage), None)
     if current is None:
         return []
     lixiang = project.form_version.form.code if project.form_version_id else None
@@ -142,7 +144,7 @@ def project_stage_move(*, actor: User | None, project: Project, to_stage: str, n
     """Move to the next stage (forward only, one at a time) once the current stage's forms are filed."""
     permissions.check(actor, "project.edit", project)
     project = Project.objects.select_for_update().get(pk=project.pk)
-    codes = [s["code"] for s in _stages(project)]
+    codes = [s["code"] for s in project_stages(project)]
     if to_stage not in codes:
         raise ValidationFailed("没有这个阶段。", fields={"stage": [f"阶段必须是 {'、'.join(codes)} 之一"]})
     here = codes.index(project.stage) if project.stage in codes else -1

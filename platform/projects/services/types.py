@@ -82,11 +82,8 @@ def project_type_draft_save(*, actor: User | None, ptype: ProjectType, config: d
     if not isinstance(config, dict):
         raise ValidationFailed("配置必须是对象。", fields={"config": ["必须是对象"]})
     ProjectType.objects.select_for_update().get(pk=ptype.pk)
-    draft = ptype.draft()
-    before = {"config": draft.config} if draft else None
-    if draft is None:
-        latest = ptype.versions.order_by("-number").first()
-        draft = ProjectTypeVersion(type=ptype, number=(latest.number + 1) if latest else 1, created_by=actor)
+    draft = ptype.draft_or_new("type", created_by=actor)
+    before = {"config": draft.config} if draft.pk else None
     draft.config = config
     draft.save()
     audit_record(
@@ -102,9 +99,9 @@ def project_type_draft_save(*, actor: User | None, ptype: ProjectType, config: d
 
 def published_form_schemas(org: Org) -> dict[str, dict]:
     """Schemas of the forms published at `org` or above, by code: what a type configured there may use."""
-    step = Org.steplen
-    ancestors = [org.path[:i] for i in range(step, len(org.path) + 1, step)]
-    versions = FormVersion.objects.filter(form__org__path__in=ancestors, status=FormVersion.Status.PUBLISHED)
+    versions = FormVersion.objects.filter(
+        form__org__path__in=permissions.ancestor_paths(org.path), status=FormVersion.Status.PUBLISHED
+    )
     latest: dict[str, FormVersion] = {}
     for version in versions.select_related("form").order_by("number"):
         latest[version.form.code] = version

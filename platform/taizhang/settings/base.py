@@ -142,6 +142,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "VersionStatusEnum": "forms.models.FormVersion.Status",
+        "SubmissionStatusEnum": "forms.models.Submission.Status",
+    },
 }
 
 # Celery: the embedded default runs tasks in-process; production points CELERY_BROKER_URL at Redis or RabbitMQ.
@@ -151,6 +155,8 @@ CELERY_TASK_ALWAYS_EAGER = env.flag("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_UR
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Task modules outside `<app>.tasks`, which autodiscovery would miss.
+CELERY_IMPORTS = ["projects.imports.tasks"]
 
 # Client addresses: X-Forwarded-For is believed only when the operator says a proxy sets it.
 TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import unicodedata
 
 from django.conf import settings
@@ -11,15 +10,16 @@ from django.db import transaction
 
 from accounts import services as accounts
 from accounts.models import Role, User
+from bundles import bundle_load, bundle_read
 from core import context
-from forms import services as forms
 from orgs import services as orgs
 from orgs.models import Org
 from projects import services as projects
-from projects.models import Project
+from projects.models import Project, ProjectType
+from taizhang.demo_projects import PROJECTS
 
 DEMO_PASSWORD = "Taizhang@2026"
-EXAMPLE_FORMS = settings.BASE_DIR / "examples" / "forms"
+EXAMPLE_BUNDLES = settings.BASE_DIR / "examples" / "bundles"
 
 # (code, parent code, name, kind, division code)
 ORGS = (
@@ -44,41 +44,6 @@ USERS = (
     ("regulator", "赵敏", "330100-czj", "regulator", "330100"),
     ("leader", "黄强", "330106", "leader", "330106"),
     ("clerk_sc", "周杰", "330102-zjj", "staff", "330102-zjj"),
-)
-# (org code, owner, name, category, budget, description)
-PROJECTS = (
-    (
-        "330106-zjj",
-        "clerk",
-        "西湖区翠苑一区老旧小区改造工程",
-        "基本建设",
-        "12800000.00",
-        "改造住宅 32 幢 1,460 户：供排水管网、雨污分流、屋面防水、加装电梯 6 部、适老化与无障碍设施。",
-    ),
-    (
-        "330106-zjj",
-        "clerk",
-        "西湖区文三路（学院路—教工路）道路提升工程",
-        "基本建设",
-        "35600000.00",
-        "道路全长 1.2 公里，含路面翻新、人行道改造、交通设施与照明。",
-    ),
-    (
-        "330106-zjj",
-        "clerk",
-        "西湖区智慧住建监管平台（一期）",
-        "信息化",
-        "2860000.00",
-        "建设工地扬尘、塔吊、人员实名制在线监测与预警。",
-    ),
-    (
-        "330102-zjj",
-        "clerk_sc",
-        "上城区紫阳街道老旧小区综合整治",
-        "基本建设",
-        "9650000.00",
-        "基础类改造为主：燃气管道更新、消防通道整治、外墙修缮。",
-    ),
 )
 ROLE_ORDER = [u[3] for u in USERS]
 
@@ -124,28 +89,38 @@ class Command(BaseCommand):
             accounts.grant_create(
                 actor=None, user=users[username], role=Role.objects.get(code=role), org=by_code[grant_org]
             )
-        for path in sorted(EXAMPLE_FORMS.glob("*.json")):
-            spec = json.loads(path.read_text(encoding="utf-8"))
-            form = forms.form_create(
-                actor=users["config"],
-                org=by_code["330100"],
-                code=spec["code"],
-                name=spec["name"],
-                purpose=spec["purpose"],
-                schema=spec["schema"],
-                ui_schema=spec["ui_schema"],
-            )
-            forms.form_publish(actor=users["config"], form=form)
-        for org_code, owner, name, category, budget, description in PROJECTS:
-            projects.project_create(
-                actor=users[owner],
-                org=by_code[org_code],
-                name=name,
-                category=category,
-                budget=budget,
-                description=description,
-            )
+        for path in sorted(EXAMPLE_BUNDLES.glob("*.yaml")):
+            bundle_load(actor=users["config"], bundle=bundle_read(path), org=by_code["330100"])
+        for spec in PROJECTS:
+            self._project(users, by_code, *spec)
         return True
+
+    def _project(self, users, by_code, type_code, owner, org_code, data, lines, payments, milestones) -> None:
+        actor = users[owner]
+        ptype = ProjectType.objects.get(code=type_code)
+        project = projects.project_create_from_type(
+            actor=actor, org=by_code[org_code], ptype=ptype, data=data
+        )
+        budget_lines = [
+            projects.budget_line_add(
+                actor=actor, project=project, year=year, fund_source=source, amount=amount
+            )
+            for year, source, amount in lines
+        ]
+        for voucher, day, payee, amount in payments:
+            projects.expenditure_record(
+                actor=actor,
+                project=project,
+                voucher_no=voucher,
+                paid_on=day,
+                payee=payee,
+                amount=amount,
+                budget_line=budget_lines[0],
+            )
+        for name, planned, actual in milestones:
+            milestone = projects.milestone_add(actor=actor, project=project, name=name, planned_date=planned)
+            if actual:
+                projects.milestone_complete(actor=actor, milestone=milestone, actual_date=actual)
 
     def _print_users(self) -> None:
         self.stdout.write(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
