@@ -82,7 +82,9 @@ def planned_progress(project: Project, today: date) -> Decimal | None:
 
 def days_late(project: Project, today: date) -> int:
     """Days past the planned completion (0 when on time or done), or past the oldest overdue milestone."""
-    if project.stage == "结项":
+    from .typed import project_stages  # deferred: typed imports this module's siblings at load time
+
+    if project.stage == project_stages(project)[-1]["code"]:
         return 0
     late = [
         (today - m.planned_date).days
