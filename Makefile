@@ -43,6 +43,7 @@ bench: setup
 	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/bench_dsl.py
 	$(BIN)/python bench/bench_forms.py
+	$(BIN)/python bench/bench_ledger.py
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -387,7 +387,7 @@ def main() -> None:
             print(
                 f"| COPY {step} | {seconds:.1f} |" if "analyze" not in step else f"| {step} | {seconds:.1f} |"
             )
-        print(f"| **total generation** | **{sum(timings.values()):.1f}** |")
+        print(f"| **total data generation (COPY + totals + ANALYZE)** | **{sum(timings.values()):.1f}** |")
     print(
         f"\nrows: {Project.objects.count():,} projects, {Expenditure.objects.count():,} expenditures, "
         f"{Project.objects.values('org__path').distinct().count()} leaf orgs"

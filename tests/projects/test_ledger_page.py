@@ -48,6 +48,7 @@ def test_invalid_filter_shows_an_inline_message_not_a_500(ledger, client):
     html = response.content.decode()
     assert 'role="alert"' in html and "年度：应为" in html and "排序：" in html
     assert 'aria-invalid="true" aria-describedby="e-year"' in html
+    assert '<option value="-updated_at" selected>' in html  # the bad ordering falls back to the default
     assert ledger.p1.name not in html
 
 

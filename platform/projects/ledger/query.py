@@ -406,7 +406,10 @@ def ledger_queryset(
 def _order_by(ordering: str) -> list:
     key = ordering.removeprefix("-")
     descending = ordering.startswith("-")
-    expression = F(key).desc(nulls_last=True) if descending else F(key).asc(nulls_last=True)
+    # Only 执行率 can be NULL (no budget): it goes last either way. The other columns are NOT NULL, and a
+    # plain ORDER BY lets PostgreSQL walk project_updated_idx for the default order instead of sorting.
+    nulls_last = True if key == "execution_rate" else None
+    expression = F(key).desc(nulls_last=nulls_last) if descending else F(key).asc(nulls_last=nulls_last)
     tiebreak = F("id").desc() if descending else F("id").asc()  # stable pages when values tie
     return [expression, tiebreak]
 

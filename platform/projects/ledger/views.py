@@ -27,10 +27,7 @@ PAGE_SIZES = (20, 50, 100)
 RESULTS_ID = "ledger-results"
 _STAGE_TONES = {"立项": "init", "执行": "exec", "验收": "accept", "结项": "closed"}
 _ORDER_CHOICES: tuple[tuple[str, str], ...] = tuple(
-    (
-        value,
-        f"{label}{'↓' if value.startswith('-') else '↑'}（{'降序' if value.startswith('-') else '升序'}）",
-    )
+    (value, f"{label}{'降序' if value.startswith('-') else '升序'}")
     for key, label in query.ORDERINGS.items()
     for value in (f"-{key}", key)
 )
@@ -135,6 +132,9 @@ def project_ledger(request: HttpRequest) -> HttpResponse:
             },
         )
     context["secondary_count"] = filters.secondary_count if filters else 0
+    asked = raw["ordering"]
+    valid = asked.removeprefix("-") in query.ORDERINGS
+    context["ordering"] = filters.ordering if filters else (asked if valid else query.DEFAULT_ORDERING)
     if partial:
         context["oob"] = True
         response = render(request, "projects/ledger/_results.html", context, status=status)
