@@ -65,6 +65,81 @@ LEDGER_LISTS: tuple[tuple[str, dict[str, dsl.DslType]], ...] = (
 )
 
 
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 200}
+_TEXTS = {"type": "array", "items": _TEXT, "maxItems": 200}
+_TEXT_MAP = {"type": "object", "additionalProperties": _TEXT, "maxProperties": 200}
+SHAPE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "name": _TEXT,
+        "category": _TEXT,
+        "stages": {
+            "type": "array",
+            "maxItems": 30,
+            "items": {
+                "type": "object",
+                "required": ["code"],
+                "additionalProperties": False,
+                "properties": {"code": _TEXT, "name": _TEXT, "required_forms": _TEXTS},
+            },
+        },
+        "forms": _TEXT_MAP,
+        "field_map": _TEXT_MAP,
+        "indicators": {
+            "type": "array",
+            "maxItems": 200,
+            "items": {
+                "type": "object",
+                "required": ["name", "expr"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": _TEXT,
+                    "expr": {"type": "string", "maxLength": 4000},
+                    "format": _TEXT,
+                    "label": _TEXT,
+                },
+            },
+        },
+        "thresholds": {
+            "type": "object",
+            "maxProperties": 200,
+            "additionalProperties": {"type": ["string", "integer", "number"]},
+        },
+        "public_fields": _TEXTS,
+        "extend_forms": {"type": "object", "maxProperties": 10, "additionalProperties": {"type": "object"}},
+    },
+}
+_SHAPE_NAMES = {
+    "type": "类型",
+    "required": "必填",
+    "additionalProperties": "多余的键",
+    "minLength": "不能为空",
+    "maxLength": "过长",
+    "maxItems": "条目过多",
+    "maxProperties": "条目过多",
+}
+
+
+def shape_problems(config: Any) -> list[tuple[str, str]]:
+    """Structural problems (wrong JSON types, missing keys) that must be fixed before anything else is read."""
+    from jsonschema import Draft202012Validator
+
+    if not isinstance(config, Mapping):
+        return [("config", "配置必须是对象（键 → 值）")]
+    found = []
+    for error in Draft202012Validator(SHAPE).iter_errors(dict(config)):
+        path = (
+            "".join(
+                f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p))
+                for i, p in enumerate(error.absolute_path)
+            )
+            or "config"
+        )
+        what = _SHAPE_NAMES.get(str(error.validator), "格式不正确")
+        found.append((path, f"配置格式不正确（{what}）：{error.message}"))
+    return found
+
+
 def normalise(config: Mapping[str, Any]) -> dict[str, Any]:
     """The configuration with defaults filled in (stages, empty maps), in a stable shape."""
     out = copy.deepcopy(dict(config))
@@ -112,7 +187,9 @@ def problems(
     config: Mapping[str, Any], *, form_schemas: Mapping[str, Mapping[str, Any]], override: bool = False
 ) -> list[tuple[str, str]]:
     """Every (path, Chinese message) wrong with an effective configuration; empty when it may be published."""
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str]] = shape_problems(config)
+    if found:
+        return found
     unknown = set(config) - KNOWN_KEYS
     for key in sorted(unknown):
         found.append((key, f"未知的配置项“{key}”"))

@@ -6,6 +6,8 @@ import json
 
 import pytest
 from django.core.serializers.json import DjangoJSONEncoder
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +155,55 @@ def test_config_admin_manages_types_through_the_api(world, api, config_admin, pu
     assert clerk.post(
         "/api/v1/project-types/", {"org": "330106-zjj", "code": "t2", "config": config}, format="json"
     ).status_code in (403, 404)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    endpoint=st.sampled_from(
+        ["budget-lines", "expenditures", "contracts", "milestones", "tasks", "stage", "forms"]
+    ),
+    payload=st.dictionaries(
+        st.sampled_from(
+            [
+                "year",
+                "fund_source",
+                "amount",
+                "voucher_no",
+                "paid_on",
+                "payee",
+                "code",
+                "name",
+                "kind",
+                "counterparty",
+                "signed_on",
+                "planned_date",
+                "weight",
+                "percent",
+                "parent_code",
+                "to_stage",
+                "role",
+                "data",
+                "budget_line",
+                "contract",
+            ]
+        ),
+        st.none()
+        | st.booleans()
+        | st.integers(-5, 10**20)
+        | st.text(max_size=12)
+        | st.lists(st.integers(), max_size=2)
+        | st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+        max_size=8,
+    ),
+)
+def test_no_work_payload_yields_a_500(world, api, project_type, valid_data, endpoint, payload):
+    """Fixtures are built once for all examples, so the project is created once and then hammered."""
+    from projects.models import Project
+    from projects.services import project_create_from_type
+
+    project = Project.objects.filter(name=valid_data["项目名称"]).first() or project_create_from_type(
+        actor=world.users["clerk_a"], org=world.bureau_a, ptype=project_type, data=valid_data
+    )
+    client = api.as_user(world.users["clerk_a"])
+    response = client.post(f"/api/v1/projects/{project.pk}/{endpoint}/", payload, format="json")
+    assert response.status_code < 500, (endpoint, payload, response.content)

@@ -35,6 +35,18 @@ def _fraction(value: Any, label: str, errors: dict, key: str) -> Decimal | None:
     return number.quantize(Decimal("0.0001"))
 
 
+def _weight(value: Any, errors: dict) -> Decimal | None:
+    """A positive weight (权重); floats are refused like every other number here."""
+    try:
+        share = Decimal(str(value))
+        if isinstance(value, float | bool) or not share.is_finite() or share <= 0 or share > 10000:
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        errors["weight"] = ["权重：应为 0 到 10000 之间的正数"]
+        return None
+    return share.quantize(Decimal("0.0001"))
+
+
 def _weighted(items: list[tuple[Decimal, Decimal]]) -> Decimal:
     total = sum((w for w, _ in items), Decimal(0))
     if not total:
@@ -104,12 +116,7 @@ def milestone_add(
     errors: dict[str, list[str]] = {}
     name = _text(name, "节点名称", errors, "name", limit=100)
     day = _date(planned_date, "计划日期", errors, "planned_date")
-    try:
-        share = Decimal(str(weight))
-        if not share.is_finite() or share <= 0 or isinstance(weight, float):
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        errors["weight"] = ["权重：应为正数"]
+    share = _weight(weight, errors)
     if errors:
         raise ValidationFailed("里程碑信息未通过校验。", fields=errors)
     row = Milestone.objects.create(project=project, name=name, planned_date=day, weight=share, order=order)
@@ -169,6 +176,7 @@ def task_save(
     ):
         dates[key] = _date(value, label, errors, key) if value not in (None, "") else None
     share = _fraction(percent, "完成比例", errors, "percent") if percent not in (None, "") else None
+    task_weight = _weight(weight, errors)
     parent = project.tasks.filter(code=parent_code).first() if parent_code else None
     if parent_code and parent is None:
         errors["parent_code"] = [f"上级任务：没有编码为“{parent_code}”的任务"]
@@ -176,7 +184,7 @@ def task_save(
         raise ValidationFailed("任务信息未通过校验。", fields=errors)
     project = Project.objects.select_for_update().get(pk=project.pk)
     task, created = Task.objects.get_or_create(project=project, code=code, defaults={"name": name})
-    task.name, task.parent, task.weight = name, parent, Decimal(str(weight))
+    task.name, task.parent, task.weight = name, parent, task_weight
     if share is not None:
         task.percent = share
     for key, value in dates.items():

@@ -29,6 +29,15 @@ def _hash(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _shape_or_fail(config: Any) -> None:
+    found = cfg.shape_problems(config)
+    if found:
+        fields: dict[str, list[str]] = {}
+        for path, message in found:
+            fields.setdefault(path, []).append(message)
+        raise ValidationFailed("项目类型配置格式不正确。", code="config_invalid", fields=fields)
+
+
 @transaction.atomic
 def project_type_create(*, actor: User | None, org: Org, code: str, config: dict) -> ProjectType:
     """A new type offered at `org` and below, with its first version as a draft."""
@@ -38,7 +47,9 @@ def project_type_create(*, actor: User | None, org: Org, code: str, config: dict
         errors["code"] = ["类型编码：2–64 位字母、数字、下划线或连字符"]
     elif ProjectType.objects.filter(code=code).exists():
         errors["code"] = [f"类型编码：“{code}”已被使用"]
-    if not isinstance(config, dict) or not str(config.get("name") or "").strip():
+    for path, message in cfg.shape_problems(config):
+        errors.setdefault(path, []).append(message)
+    if not errors and not str(config.get("name") or "").strip():
         errors["name"] = ["类型名称：不能为空"]
     if errors:
         raise ValidationFailed("项目类型信息未通过校验。", fields=errors)
@@ -62,6 +73,7 @@ def project_type_override(
         raise ValidationFailed("只能继承上级机构的项目类型。", fields={"base": ["不是上级机构的项目类型"]})
     if not _CODE.match(code or "") or ProjectType.objects.filter(code=code).exists():
         raise ValidationFailed("类型编码无效或已被使用。", fields={"code": ["类型编码无效或已被使用"]})
+    _shape_or_fail(delta)
     name = str(delta.get("name") or f"{base.name}（{org.name}）")
     ptype = ProjectType.objects.create(org=org, code=code, name=name, base=base)
     ProjectTypeVersion.objects.create(type=ptype, number=1, config=delta, created_by=actor)
@@ -79,8 +91,7 @@ def project_type_override(
 def project_type_draft_save(*, actor: User | None, ptype: ProjectType, config: dict) -> ProjectTypeVersion:
     """Replace the draft (creating one after the newest version if needed). Checked only when published."""
     permissions.check(actor, "config.manage", ptype.org)
-    if not isinstance(config, dict):
-        raise ValidationFailed("配置必须是对象。", fields={"config": ["必须是对象"]})
+    _shape_or_fail(config)
     ProjectType.objects.select_for_update().get(pk=ptype.pk)
     draft = ptype.draft_or_new("type", created_by=actor)
     before = {"config": draft.config} if draft.pk else None
@@ -151,6 +162,7 @@ def project_type_publish(*, actor: User | None, ptype: ProjectType) -> ProjectTy
     if draft is None:
         raise Conflict("没有可发布的草稿。", code="no_draft")
     base_version = None
+    _shape_or_fail(draft.config)
     if ptype.base_id:
         base_version = ptype.base.published()
         if base_version is None:
