@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 
 from accounts import permissions
 from accounts.models import User
@@ -32,7 +33,7 @@ class FillPage:
     live_url: str
     readonly: bool = False
     allow_draft: bool = True
-    submit_label: str = "提交"
+    submit_label: str = gettext_lazy("提交")
     subtitle: str = ""
     extra: dict = field(default_factory=dict)
 

@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import permissions
@@ -35,7 +36,11 @@ def form_index(request):
 
 def _fill_page(request, form: Form, version: FormVersion, submission: Submission | None) -> FillPage:
     readonly = submission is not None and submission.status == Submission.Status.SUBMITTED
-    subtitle = f"记录 #{submission.pk} · {submission.get_status_display()}" if submission else ""
+    subtitle = (
+        _("记录 #%(pk)s · %(status)s") % {"pk": submission.pk, "status": submission.get_status_display()}
+        if submission
+        else ""
+    )
     return FillPage(
         title=form.name,
         version=version,
@@ -52,7 +57,7 @@ def _handle(request, form: Form, version: FormVersion, *, submission: Submission
         saved = services.submission_save(
             actor=request.user, form=form, org=org, data=data, submit=submit, submission=submission
         )
-        messages.success(request, "已提交。" if submit else "草稿已保存，可稍后继续填写。")
+        messages.success(request, _("已提交。") if submit else _("草稿已保存，可稍后继续填写。"))
         return redirect("forms:submission", pk=saved.pk)
 
     return fill_post(request, _fill_page(request, form, version, submission), org=org, save=save)
@@ -63,7 +68,7 @@ def form_fill(request, code: str):
     form = selectors.form_get(user=request.user, code=code, action="project.edit")
     version = form.published()
     if version is None:
-        raise ValidationFailed("表单尚未发布，不能填报。")
+        raise ValidationFailed(_("表单尚未发布，不能填报。"))
     if request.method == "POST":
         return _handle(request, form, version, submission=None)
     return fill_render(request, _fill_page(request, form, version, None), {}, {})

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import permissions
@@ -22,6 +23,7 @@ from forms.services import typed_data
 from . import selectors, selectors_types, services
 from .indicators import project_indicators
 from .models import Contract, FundSource, Milestone
+from .models.project import Stage
 
 
 @login_required
@@ -42,17 +44,17 @@ def project_new_fill(request, code: str):
     version = ptype.published()
     form = Form.objects.get(code=version.effective["forms"]["立项申请"])
     page = FillPage(
-        title=f"新建项目：{ptype.name}",
+        title=_("新建项目：%(type)s") % {"type": ptype.name},
         version=form.published(),
         allow_draft=False,
-        submit_label="提交立项",
-        subtitle=f"建设单位：{org.name}",
+        submit_label=_("提交立项"),
+        subtitle=_("建设单位：%(org)s") % {"org": org.name},
         live_url=reverse("forms:live", args=[form.code, form.published().number]),
     )
 
     def save(data: dict, submit: bool):
         project = services.project_create_from_type(actor=request.user, org=org, ptype=ptype, data=data)
-        messages.success(request, f"项目已立项，代码 {project.code}。")
+        messages.success(request, _("项目已立项，代码 %(code)s。") % {"code": project.code})
         return redirect("project-show", pk=project.pk)
 
     if request.method == "POST":
@@ -72,16 +74,21 @@ def _form_rows(project) -> list[tuple[str, str]]:
             continue
         value = data[name]
         if isinstance(value, list):
-            value = "；".join(
-                "、".join(f"{v}" for v in row.values()) if isinstance(row, dict) else str(row)
+            value = _("；").join(
+                _("、").join(f"{v}" for v in row.values()) if isinstance(row, dict) else str(row)
                 for row in value
             )
         elif isinstance(value, dict):
-            value = " 至 ".join(str(v) for v in value.values())
+            value = " {} ".format(_("至")).join(str(v) for v in value.values())
         elif isinstance(value, bool):
-            value = "是" if value else "否"
+            value = _("是") if value else _("否")
         rows.append((str(prop.get("title") or name), str(value)))
     return rows
+
+
+def _stage_label(code):
+    """The default lifecycle's stages in the user's language; a type's own stage names show as they are."""
+    return dict(Stage.choices).get(code, code)
 
 
 @login_required
@@ -97,9 +104,10 @@ def project_detail(request, pk: int):
     context = {
         "project": project,
         "today": today,
-        "stages": stages,
+        "stages": [{**s, "name": _stage_label(s.get("name", ""))} for s in stages],
         "stage_index": here,
         "next_stage": next_stage,
+        "next_stage_label": _stage_label(next_stage),
         "missing_forms": Form.objects.filter(code__in=services.stage_missing_forms(project)),
         "indicators": project_indicators(project, today=today),
         "planned_progress": services.planned_progress(project, today),
@@ -115,8 +123,8 @@ def project_detail(request, pk: int):
         "daily_reports": project.daily_reports.select_related("submission", "created_by")[:10],
         "stage_forms": [(role, code) for role, code in forms.items() if role not in ("立项申请", "每日简报")],
         "has_daily": "每日简报" in forms,
-        "fund_sources": FundSource.values,
-        "contract_kinds": Contract.Kind.values,
+        "fund_sources": FundSource.choices,
+        "contract_kinds": Contract.Kind.choices,
         "can_edit": permissions.can(request.user, "project.edit", project),
         "execution_rate": (project.spent_total / project.budget) if project.budget else None,
     }
@@ -160,7 +168,7 @@ def project_expenditure_add(request, pk: int):
             contract=p.contracts.filter(pk=post.get("contract") or 0).first(),
             note=post.get("note", ""),
         ),
-        "支出已登记。",
+        _("支出已登记。"),
     )
 
 
@@ -179,7 +187,7 @@ def project_budget_line_add(request, pk: int):
             amount=post.get("amount", ""),
             subject=post.get("subject", ""),
         ),
-        "预算明细已添加。",
+        _("预算明细已添加。"),
     )
 
 
@@ -201,7 +209,7 @@ def project_contract_add(request, pk: int):
             signed_on=post.get("signed_on", ""),
             counterparty_uscc=post.get("counterparty_uscc", ""),
         ),
-        "合同已登记。",
+        _("合同已登记。"),
     )
 
 
@@ -219,7 +227,7 @@ def project_milestone_add(request, pk: int):
             planned_date=post.get("planned_date", ""),
             weight=post.get("weight") or "1",
         ),
-        "里程碑已添加。",
+        _("里程碑已添加。"),
     )
 
 
@@ -239,7 +247,7 @@ def project_milestone_done(request, pk: int, mid: int):
         lambda p: services.milestone_complete(
             actor=request.user, milestone=_milestone(p, mid), actual_date=request.POST.get("actual_date", "")
         ),
-        "节点已完成。",
+        _("节点已完成。"),
     )
 
 
@@ -258,7 +266,7 @@ def project_checkin(request, pk: int, mid: int):
             latitude=post.get("latitude"),
             longitude=post.get("longitude"),
         ),
-        "打卡成功。",
+        _("打卡成功。"),
     )
 
 
@@ -280,7 +288,7 @@ def project_task_save(request, pk: int):
             planned_start=post.get("planned_start"),
             planned_end=post.get("planned_end"),
         ),
-        "任务已保存。",
+        _("任务已保存。"),
     )
 
 
@@ -296,7 +304,7 @@ def project_stage(request, pk: int):
             to_stage=request.POST.get("to_stage", ""),
             note=request.POST.get("note", ""),
         ),
-        "阶段已变更。",
+        _("阶段已变更。"),
     )
 
 
@@ -307,7 +315,7 @@ def _project_form_page(request, project, role: str) -> tuple[FillPage, Form]:
     form = Form.objects.get(code=forms[role])
     version = form.published()
     page = FillPage(
-        title=f"{form.name}：{project.name}",
+        title=_("%(form)s：%(project)s") % {"form": form.name, "project": project.name},
         version=version,
         allow_draft=False,
         subtitle=f"{project.code} · {project.org.name}",
@@ -330,7 +338,7 @@ def project_form_fill(request, pk: int, role: str):
             )
         else:
             services.project_form_submit(actor=request.user, project=project, role=role, data=data)
-        messages.success(request, f"{role}已提交。")
+        messages.success(request, _("%(form)s已提交。") % {"form": role})
         return redirect("project-show", pk=project.pk)
 
     if request.method == "POST":

@@ -109,12 +109,22 @@ def test_celery_task_round_trips_through_redis(world):
     from celery.contrib.testing.worker import start_worker
 
     import audit.tasks  # noqa: F401  (registers the shared task)
+    from taizhang.celery import app as main_app
 
-    app = Celery("taizhang-test", broker=os.environ["CELERY_BROKER_URL"], backend="redis://127.0.0.1:6379/1")
+    app = Celery(
+        "taizhang-test",
+        broker=os.environ["CELERY_BROKER_URL"],
+        backend="redis://127.0.0.1:6379/1",
+        set_as_current=False,
+    )
     app.conf.task_always_eager = False
     queue = f"test-{uuid.uuid4().hex}"  # private queue: another run on this machine cannot take the task
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]):
-        result = app.send_task("audit.verify", queue=queue).get(timeout=30)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]):
+            result = app.send_task("audit.verify", queue=queue).get(timeout=30)
+    finally:
+        main_app.set_current()  # the test worker made its app current; later tests use the project's app
+        main_app.set_default()
     assert result["ok"] is True and result["checked"] > 0
 
 

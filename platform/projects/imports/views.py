@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -22,7 +23,7 @@ ERRORS_SHOWN = 50
 def _org(request: HttpRequest):
     org = selectors.import_org_for(request.user)
     if org is None:
-        raise PermissionDenied("您没有“创建项目”的权限。", code="permission_denied")
+        raise PermissionDenied(_("您没有“创建项目”的权限。"), code="permission_denied")
     return org
 
 
@@ -54,7 +55,7 @@ def import_index(request: HttpRequest) -> HttpResponse:
     code = request.POST.get("type", "")
     upload = request.FILES.get("file")
     if upload is None:
-        return _index(request, error="请选择要上传的 .xlsx 文件。", chosen=code, status=400)
+        return _index(request, error=_("请选择要上传的 .xlsx 文件。"), chosen=code, status=400)
     try:
         ptype = selectors.import_type_get(org=org, code=code)
         job = services.import_job_create(actor=request.user, org=org, ptype=ptype, upload=upload)
@@ -69,7 +70,7 @@ def import_template_download(request: HttpRequest) -> HttpResponse:
     """The chosen type's .xlsx template."""
     ptype = selectors.import_type_get(org=_org(request), code=request.GET.get("type", ""))
     content = services.import_template(actor=request.user, ptype=ptype)
-    return xlsx_response(content, f"{ptype.name}-导入模板.xlsx")
+    return xlsx_response(content, _("%(type)s-导入模板.xlsx") % {"type": ptype.name})
 
 
 def _job_context(job: ImportJob) -> dict:
@@ -113,9 +114,12 @@ def import_job_report(request: HttpRequest, pk: int) -> HttpResponse:
     """The error report .xlsx."""
     job = selectors.import_job_get(user=request.user, pk=pk)
     if not job.report:
-        raise NotFound("该导入没有错误报告。", code="no_report")
+        raise NotFound(_("该导入没有错误报告。"), code="no_report")
     return FileResponse(
-        job.report.open("rb"), as_attachment=True, filename=f"错误报告-{job.filename}", content_type=XLSX
+        job.report.open("rb"),
+        as_attachment=True,
+        filename=_("错误报告-%(filename)s") % {"filename": job.filename},
+        content_type=XLSX,
     )
 
 
@@ -138,7 +142,7 @@ def import_job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.import_job_get(user=request.user, pk=pk)
     try:
         services.import_job_cancel(actor=request.user, job=job)
-        messages.success(request, "已取消导入，上传的文件已删除。")
+        messages.success(request, _("已取消导入，上传的文件已删除。"))
     except Conflict as exc:
         messages.error(request, exc.message)
         return redirect("project_imports:job", pk=job.pk)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -20,15 +21,28 @@ from core.errors import ValidationFailed
 from orgs.models import Org
 
 from ..models import FundSource, Project
+from ..models.project import Category, Stage
 from . import query
 from .links import ledger_query, project_detail_url
 
 PAGE_SIZES = (20, 50, 100)
 RESULTS_ID = "ledger-results"
 _STAGE_TONES = {"立项": "init", "执行": "exec", "验收": "accept", "结项": "closed"}
+# Display names of the default lifecycle's stages and of the categories; a type's own stage codes show as they are.
+_STAGE_LABELS = dict(Stage.choices)
+_CATEGORY_LABELS = dict(Category.choices)
+# The sort menu: (descending, ascending) labels for every column in `query.ORDERINGS`.
+_ORDER_LABELS: dict[str, tuple[str, str]] = {
+    "code": (_("项目代码降序"), _("项目代码升序")),
+    "name": (_("名称降序"), _("名称升序")),
+    "budget": (_("预算降序"), _("预算升序")),
+    "spent_total": (_("已支出降序"), _("已支出升序")),
+    "execution_rate": (_("执行率降序"), _("执行率升序")),
+    "updated_at": (_("更新时间降序"), _("更新时间升序")),
+}
 _ORDER_CHOICES: tuple[tuple[str, str], ...] = tuple(
-    (value, f"{label}{'降序' if value.startswith('-') else '升序'}")
-    for key, label in query.ORDERINGS.items()
+    (value, _ORDER_LABELS[key][0 if value.startswith("-") else 1])
+    for key in query.ORDERINGS
     for value in (f"-{key}", key)
 )
 
@@ -61,8 +75,11 @@ def _decorate(rows: list[Project]) -> list[Project]:
     for p in rows:
         p.rate_display = query.percent_display(p.execution_rate)
         p.stage_tone = _STAGE_TONES.get(p.stage, "other")
+        p.stage_label = _STAGE_LABELS.get(p.stage, p.stage)
         p.detail_url = project_detail_url(p.pk)
-        p.type_name = p.type_version.type.name if p.type_version_id else p.category
+        p.type_name = (
+            p.type_version.type.name if p.type_version_id else _CATEGORY_LABELS.get(p.category, p.category)
+        )
     return rows
 
 
@@ -91,7 +108,7 @@ def project_ledger(request: HttpRequest) -> HttpResponse:
         "results_id": RESULTS_ID,
         "page_sizes": PAGE_SIZES,
         "order_choices": _ORDER_CHOICES,
-        "fund_sources": FundSource.values,
+        "fund_sources": FundSource.choices,
         "can_export": permissions.can(request.user, "project.export"),
         "error": None,
     }
@@ -145,6 +162,6 @@ def project_ledger(request: HttpRequest) -> HttpResponse:
     context.update(
         orgs=_org_choices(request.user),
         types=catalogue.types,
-        stages=catalogue.stages,
+        stages=[(s, _STAGE_LABELS.get(s, s)) for s in catalogue.stages],
     )
     return render(request, "projects/ledger.html", context, status=status)
