@@ -33,6 +33,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -295,6 +296,18 @@ def _overdue(catalogue: LedgerCatalogue, today: date) -> Q:
     return Q(planned_end__lt=today) & ~_in_final_stage(catalogue)
 
 
+class _Ratio(Func):
+    """a / b. PostgreSQL divides numerics exactly; SQLite keeps whole-yuan decimals as integers and would divide
+    them as integers (1380000 / 4600000 = 0), so there the numerator is made REAL first."""
+
+    arity = 2
+    arg_joiner = " / "
+    template = "(%(expressions)s)"
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, arg_joiner=" * 1.0 / ", **extra_context)
+
+
 def _open_alerts(catalogue: LedgerCatalogue, today: date) -> Q:
     """Projects with an open alert.
 
@@ -363,7 +376,10 @@ def ledger_queryset(
 
     qs = qs.annotate(
         execution_rate=Case(
-            When(budget__gt=0, then=ExpressionWrapper(F("spent_total") / F("budget"), output_field=_RATE)),
+            When(
+                budget__gt=0,
+                then=_Ratio(F("spent_total"), F("budget"), output_field=_RATE),
+            ),
             default=None,
             output_field=_RATE,
         ),
