@@ -42,34 +42,9 @@ class Form(VersionedParent):
 class FormVersion(FrozenWhenPublished):
     """One version of a form's JSON Schema + UI schema. A draft is editable; a published version never changes."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("草稿")
-        PUBLISHED = "published", _("已发布")
-        RETIRED = "retired", _("已停用")
-
     form = models.ForeignKey(Form, verbose_name=_("表单"), on_delete=models.PROTECT, related_name="versions")
-    number = models.PositiveIntegerField(_("版本号"))
-    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     schema = models.JSONField(_("数据结构（JSON Schema）"))
     ui_schema = models.JSONField(_("界面结构"), default=dict)
-    content_hash = models.CharField(_("内容哈希"), max_length=64, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("创建人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("发布人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:

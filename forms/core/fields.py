@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from dsl.types import ANY, BOOL, DATE, NUMBER, STRING, DslType, ListType, ObjectType
+from forms.core import field_checks
 from forms.core.errors import FieldError
 
 __all__ = [
@@ -56,7 +57,7 @@ class Coerced:
 
 
 Coercer = Callable[[Any, Mapping[str, Any], Mapping[str, Any]], Any]
-Checker = Callable[[Mapping[str, Any]], list[str]]
+Checker = field_checks.Checker
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +343,7 @@ def _phone(raw: Any, prop: Mapping[str, Any], options: Mapping[str, Any]) -> str
     return text or None
 
 
-_FILE_KEYS = ("name", "size", "content_type", "key")
+_FILE_KEYS = field_checks.FILE_KEYS
 
 
 def _file(raw: Any, prop: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -447,86 +448,6 @@ def coerce_data(
     return data, problems
 
 
-# -- type-specific consistency checks --------------------------------------------------------------------------------
-
-
-def _check_money(prop: Mapping[str, Any]) -> list[str]:
-    scale = prop.get("x-scale")
-    if not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= 4:
-        return ["金额字段应声明 x-scale（0–4 位小数，通常为 2）"]
-    return []
-
-
-def _check_choice(prop: Mapping[str, Any]) -> list[str]:
-    values = prop.get("enum")
-    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
-        return ["单选字段应声明非空的文本 enum"]
-    return _check_labels(prop, values)
-
-
-def _check_labels(prop: Mapping[str, Any], values: list[Any]) -> list[str]:
-    labels = prop.get("x-enum-labels")
-    if labels is None:
-        return []
-    if not isinstance(labels, Mapping) or not all(isinstance(v, str) for v in labels.values()):
-        return ["x-enum-labels 应为「值 → 显示名」的对象"]
-    extra = [k for k in labels if k not in values]
-    return [f"x-enum-labels 含有不在 enum 中的值：{'、'.join(extra)}"] if extra else []
-
-
-def _check_multichoice(prop: Mapping[str, Any]) -> list[str]:
-    items = prop.get("items")
-    if not isinstance(items, Mapping) or items.get("type") != "string":
-        return ["多选字段的 items 应为 {type: string, enum: […]}"]
-    values = items.get("enum")
-    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
-        return ["多选字段的 items 应声明非空的文本 enum"]
-    if prop.get("uniqueItems") is not True:
-        return ["多选字段应声明 uniqueItems: true"]
-    return _check_labels(items, values) + _check_labels(prop, values)
-
-
-def _check_object_keys(keys: Iterable[str], what: str) -> Checker:
-    def check(prop: Mapping[str, Any]) -> list[str]:
-        props = prop.get("properties")
-        missing = [k for k in keys if not isinstance(props, Mapping) or k not in props]
-        return [f"{what}应包含属性：{'、'.join(missing)}"] if missing else []
-
-    return check
-
-
-def _check_daterange(prop: Mapping[str, Any]) -> list[str]:
-    found = _check_object_keys(("开始", "结束"), "日期范围字段")(prop)
-    if found:
-        return found
-    props = prop["properties"]
-    if any(not isinstance(props[k], Mapping) or props[k].get("format") != "date" for k in ("开始", "结束")):
-        return ["日期范围的开始、结束应为 format: date 的文本"]
-    return []
-
-
-def _check_file(prop: Mapping[str, Any]) -> list[str]:
-    found = _check_object_keys(_FILE_KEYS, "文件字段")(prop)
-    size = prop.get("x-max-size")
-    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size <= 0):
-        found.append("x-max-size 应为正整数（字节）")
-    accept = prop.get("x-accept")
-    if accept is not None and (not isinstance(accept, list) or not all(isinstance(a, str) for a in accept)):
-        found.append('x-accept 应为 MIME 类型列表，如 ["application/pdf", "image/*"]')
-    return found
-
-
-def _check_group(prop: Mapping[str, Any]) -> list[str]:
-    items = prop.get("items")
-    if (
-        not isinstance(items, Mapping)
-        or items.get("type") != "object"
-        or not isinstance(items.get("properties"), Mapping)
-    ):
-        return ["重复组的 items 应为带 properties 的对象"]
-    return []
-
-
 def _string(name: str, zh: str, widget: str, coercer: Coercer, fmt: str | None = None) -> FieldType:
     template: dict[str, Any] = {"type": "string", "x-field": name}
     if fmt:
@@ -556,7 +477,7 @@ for _kind in (
         NUMBER,
         _money,
         template={"type": "number", "x-field": "money", "x-scale": 2},
-        extra_checks=_check_money,
+        extra_checks=field_checks.check_money,
     ),
     FieldType(
         "percent",
@@ -591,7 +512,7 @@ for _kind in (
             "required": ["开始", "结束"],
             "additionalProperties": False,
         },
-        extra_checks=_check_daterange,
+        extra_checks=field_checks.check_daterange,
     ),
     FieldType(
         "choice",
@@ -601,7 +522,7 @@ for _kind in (
         STRING,
         _choice,
         template={"type": "string", "x-field": "choice", "enum": ["是"]},
-        extra_checks=_check_choice,
+        extra_checks=field_checks.check_choice,
     ),
     FieldType(
         "multichoice",
@@ -616,7 +537,7 @@ for _kind in (
             "items": {"type": "string", "enum": ["是"]},
             "uniqueItems": True,
         },
-        extra_checks=_check_multichoice,
+        extra_checks=field_checks.check_multichoice,
     ),
     FieldType(
         "yesno", "是/否", "boolean", "yesno", BOOL, _yesno, template={"type": "boolean", "x-field": "yesno"}
@@ -643,7 +564,7 @@ for _kind in (
             "required": list(_FILE_KEYS),
             "additionalProperties": False,
         },
-        extra_checks=_check_file,
+        extra_checks=field_checks.check_file,
     ),
     FieldType(
         "group",
@@ -653,7 +574,7 @@ for _kind in (
         ListType(ANY),
         _group,
         template={"type": "array", "x-field": "group", "items": {"type": "object", "properties": {}}},
-        extra_checks=_check_group,
+        extra_checks=field_checks.check_group,
     ),
     FieldType(
         "computed",

@@ -6,9 +6,17 @@ version refuses to change its content once published — records pinned to it mu
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 DRAFT, PUBLISHED = "draft", "published"
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+    RETIRED = "retired", _("已停用")
 
 
 class VersionedParent(models.Model):
@@ -37,7 +45,32 @@ class VersionedParent(models.Model):
 
 
 class FrozenWhenPublished(models.Model):
-    """A version whose `frozen_fields` never change after it leaves the draft status."""
+    """A numbered version, edited as a draft, published by someone; its `frozen_fields` never change after."""
+
+    Status = VersionStatus
+
+    number = models.PositiveIntegerField(_("版本号"))
+    status = models.CharField(
+        _("状态"), max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    content_hash = models.CharField(_("内容哈希"), max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发布人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
 
     frozen_fields: tuple[str, ...] = ()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -44,19 +43,12 @@ class ProjectTypeVersion(FrozenWhenPublished):
     """One version of a type's configuration; immutable once published.
 
     `config` is what the administrator wrote (for an override: only the changes); `effective` is the
-    merged configuration projects actually run on, and `inherited` records which keys came from above.
+    merged configuration projects actually run on, and `origin` records which keys were inherited, changed or added.
     """
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("草稿")
-        PUBLISHED = "published", _("已发布")
-        RETIRED = "retired", _("已停用")
 
     type = models.ForeignKey(
         ProjectType, verbose_name=_("项目类型"), on_delete=models.PROTECT, related_name="versions"
     )
-    number = models.PositiveIntegerField(_("版本号"))
-    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     config = models.JSONField(_("配置"), default=dict)
     effective = models.JSONField(_("生效配置"), default=dict)
     origin = models.JSONField(_("继承情况"), default=dict, blank=True)
@@ -68,24 +60,6 @@ class ProjectTypeVersion(FrozenWhenPublished):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    content_hash = models.CharField(_("内容哈希"), max_length=64, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("创建人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("发布人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("项目类型版本")
