@@ -44,6 +44,8 @@ bench: setup
 	$(BIN)/python bench/bench_dsl.py
 	$(BIN)/python bench/bench_forms.py
 	$(BIN)/python bench/bench_ledger.py
+	$(BIN)/python bench/bench_rules.py
+	$(BIN)/python bench/bench_inbox.py
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -42,6 +42,21 @@ def _tree() -> dict[str, Any]:
     }
 
 
+@pytest.fixture(autouse=True)
+def _chinese_first():
+    """Each test starts in the default language: a page requested in English must not leak into the next test
+    (Django keeps the last activated language on the thread)."""
+    yield
+    try:
+        from django.utils import translation
+    except ImportError:  # tests/dsl run without Django settings
+        return
+    try:
+        translation.activate("zh-hans")
+    except Exception:  # no settings configured: nothing to reset
+        return
+
+
 @pytest.fixture
 def world(db) -> World:
     from .factories import ProjectFactory, UserFactory

@@ -27,6 +27,8 @@ ACTIONS: dict[str, str] = {
     "approval.act": "处理审批",
     "rulepack.manage": "管理政策规则包",
     "alert.view": "查看预警",
+    "alert.handle": "处理预警（确认、整改）",
+    "alert.verify": "核销预警（验证整改并关闭）",
     "dashboard.view": "查看驾驶舱与通报",
 }
 
@@ -103,6 +105,8 @@ BUILTIN_ROLES: dict[str, RoleSpec] = {
             "project.create",
             "project.edit",
             "project.export",
+            "alert.view",
+            "alert.handle",
         ),
         _role(
             "approver",
@@ -113,6 +117,7 @@ BUILTIN_ROLES: dict[str, RoleSpec] = {
             "config.view",
             "project.view",
             "approval.act",
+            "alert.view",
         ),
         _role(
             "regulator",
@@ -125,17 +130,19 @@ BUILTIN_ROLES: dict[str, RoleSpec] = {
             "project.export",
             "rulepack.manage",
             "alert.view",
+            "alert.verify",
         ),
         _role(
             "leader",
             "领导",
             "Leader",
-            "查看驾驶舱、统一项目台账与月度通报",
+            "查看驾驶舱、统一项目台账与月度通报，审批分管事项",
             "org.view",
             "project.view",
             "project.export",
             "dashboard.view",
             "alert.view",
+            "approval.act",
         ),
     )
 }

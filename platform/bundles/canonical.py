@@ -93,7 +93,10 @@ CONFIG_KEYS = (
     "thresholds",
     "public_fields",
     "extend_forms",
+    "flows",
 )
+FLOW_KEYS = ("code", "name", "transition", "no_approver", "skip_repeated", "resume_at_returner", "steps")
+STEP_KEYS = ("code", "name", "when", "approvers", "mode", "ratio", "sla", "on_timeout", "next")
 
 
 def _ordered(mapping: Mapping[str, Any], first: Iterable[str]) -> list[str]:
@@ -237,11 +240,42 @@ def canonical_config(config: Mapping[str, Any]) -> dict[str, Any]:
             ]
         elif key == "extend_forms" and isinstance(value, Mapping):
             out[key] = {role: _extension(value[role]) for role in _ordered(value, FORM_ROLES)}
+        elif key == "flows" and isinstance(value, list):
+            out[key] = [_flow(f) for f in value]
         elif key in ("public_fields",):
             out[key] = value
         else:
             out[key] = _sorted_deep(value)
     return out
+
+
+def _flow(flow: Any) -> Any:
+    """An approval flow with its keys, its steps' keys and its approvers' keys in reading order."""
+    if not isinstance(flow, Mapping):
+        return flow
+    return {
+        k: [_step(s) for s in flow[k]]
+        if k == "steps" and isinstance(flow[k], list)
+        else _sorted_deep(flow[k])
+        for k in _ordered(flow, FLOW_KEYS)
+    }
+
+
+def _step(step: Any) -> Any:
+    if not isinstance(step, Mapping):
+        return step
+    return {
+        k: [_ordered_approver(a) for a in step[k]]
+        if k == "approvers" and isinstance(step[k], list)
+        else _sorted_deep(step[k])
+        for k in _ordered(step, STEP_KEYS)
+    }
+
+
+def _ordered_approver(approver: Any) -> Any:
+    if not isinstance(approver, Mapping):
+        return approver
+    return {k: approver[k] for k in _ordered(approver, ("role", "org", "user"))}
 
 
 def _extension(ext: Any) -> Any:

@@ -17,6 +17,7 @@ from accounts import permissions
 from core.api import MoneyField, validated
 from core.errors import NotFound
 from orgs.models import Org
+from workflow.services import stage_request
 
 from . import selectors, selectors_types, services
 from .indicators import project_indicators
@@ -265,8 +266,10 @@ class ProjectWorkViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def stage(self, request, pk=None):
         data = validated(StageSerializer, request.data)
-        project = services.project_stage_move(actor=request.user, project=self._project(request, pk), **data)
-        return Response(ProjectWorkSerializer(project).data)
+        project, approval = stage_request(actor=request.user, project=self._project(request, pk), **data)
+        body = ProjectWorkSerializer(project).data
+        body["approval"] = approval.pk if approval is not None else None
+        return Response(body, status=202 if approval is not None else 200)
 
     @extend_schema(responses=dict)
     @action(detail=True, methods=["get"])

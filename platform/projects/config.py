@@ -40,6 +40,7 @@ KNOWN_KEYS = {
     "thresholds",
     "public_fields",
     "extend_forms",
+    "flows",
 }
 INDICATOR_FORMATS = ("number", "money", "percent", "days", "bool")
 
@@ -107,6 +108,7 @@ SHAPE: dict[str, Any] = {
         },
         "public_fields": _TEXTS,
         "extend_forms": {"type": "object", "maxProperties": 10, "additionalProperties": {"type": "object"}},
+        "flows": {"type": "array", "maxItems": 20, "items": {"type": "object"}},
     },
 }
 _SHAPE_NAMES = {
@@ -184,7 +186,11 @@ def catalogue(
 
 
 def problems(
-    config: Mapping[str, Any], *, form_schemas: Mapping[str, Mapping[str, Any]], override: bool = False
+    config: Mapping[str, Any],
+    *,
+    form_schemas: Mapping[str, Mapping[str, Any]],
+    override: bool = False,
+    roles: Any = None,
 ) -> list[tuple[str, str]]:
     """Every (path, Chinese message) wrong with an effective configuration; empty when it may be published."""
     found: list[tuple[str, str]] = shape_problems(config)
@@ -217,6 +223,7 @@ def problems(
         found.append(("field_map.budget", "必须指明立项表单中哪个字段是预算（总投资）"))
     cat = catalogue(lixiang, config.get("thresholds"))
     found += _indicator_problems(config.get("indicators") or [], cat)
+    found += _flow_problems(config, cat, roles)
     for name, value in (config.get("thresholds") or {}).items():
         if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
             found.append((f"thresholds.{name}", "阈值必须是数值"))
@@ -241,6 +248,23 @@ def _stage_problems(config: Mapping[str, Any], form_schemas: Mapping[str, Any]) 
             if code not in form_schemas:
                 found.append((f"stages[{i}].required_forms", f"表单“{code}”不存在或未发布"))
     return found
+
+
+def _flow_problems(config: Mapping[str, Any], cat: dsl.Catalogue, roles: Any) -> list[tuple[str, str]]:
+    """Approval flows: roles exist, conditions type-check against the type's names, every path ends."""
+    from accounts.roles import BUILTIN_ROLES
+    from workflow import definition
+
+    flows = config.get("flows")
+    if not flows:
+        return []
+    names = [
+        i.get("name") for i in config.get("indicators") or [] if isinstance(i, Mapping) and i.get("name")
+    ]
+    cat = cat.extend(
+        [dsl.Field(str(n), dsl.NUMBER, meta={"indicator": n}) for n in names if cat.lookup(n) is None]
+    )
+    return definition.problems(flows, catalogue=cat, roles=roles if roles is not None else BUILTIN_ROLES)
 
 
 def _indicator_problems(indicators: list, cat: dsl.Catalogue) -> list[tuple[str, str]]:

@@ -19,6 +19,9 @@ from core.errors import ServiceError, ValidationFailed
 from forms.flow import FillPage, fill_post, fill_render
 from forms.models import Form
 from forms.services import typed_data
+from rules.selectors import project_open_alerts
+from workflow.services import stage_request
+from workflow.views import project_panel as approval_panel
 
 from . import selectors, selectors_types, services
 from .indicators import project_indicators
@@ -101,7 +104,11 @@ def project_detail(request, pk: int):
     here = codes.index(project.stage) if project.stage in codes else -1
     next_stage = codes[here + 1] if 0 <= here < len(codes) - 1 else None
     forms = project.type_version.effective.get("forms", {}) if project.type_version_id else {}
+    # A form whose write a service refused comes back open, with the error and what was typed (see _action).
+    retry = request.session.pop(_RETRY_KEY, None) or {}
     context = {
+        "form_error": {retry.get("form", ""): retry} if retry else {},
+        "open_alerts": project_open_alerts(user=request.user, project=project),
         "project": project,
         "today": today,
         "stages": [{**s, "name": _stage_label(s.get("name", ""))} for s in stages],
@@ -128,21 +135,41 @@ def project_detail(request, pk: int):
         "can_edit": permissions.can(request.user, "project.edit", project),
         "execution_rate": (project.spent_total / project.budget) if project.budget else None,
     }
+    context.update(approval_panel(request.user, project))
     return render(request, "projects/detail.html", context)
 
 
-def _action(request, pk: int, work: Callable, success: str):
-    """Run one detail-page action through its service; errors come back as messages on the page."""
+_RETRY_KEY = "project_form_retry"
+
+
+def _action(request, pk: int, work: Callable, success: str | Callable, *, form: str = ""):
+    """Run one detail-page action through its service; errors come back on the page.
+
+    ``success`` is the message shown, or a function of the service's result that returns it. For a named ``form``
+    (expenditure, contract, budget_line, stage) an error — a blocking rule's message (409 ``rule_blocked``) or the
+    fields that failed — is shown inside that form, reopened with what the user typed; other actions report errors
+    as messages at the top of the page.
+    """
     project = selectors.project_get(user=request.user, pk=pk)
     try:
-        work(project)
-    except ValidationFailed as exc:
-        details = "；".join(m for ms in exc.fields.values() for m in ms)
-        messages.error(request, f"{exc.message} {details}".strip())
+        result = work(project)
     except ServiceError as exc:
-        messages.error(request, exc.message)
+        details = [m for ms in exc.fields.values() for m in ms]
+        if form:
+            request.session[_RETRY_KEY] = {
+                "form": form,
+                "code": exc.code,
+                "message": exc.message,
+                "details": details if isinstance(exc, ValidationFailed) else [],
+                "rules": exc.fields.get("rules", []) if exc.code == "rule_blocked" else [],
+                "data": {k: v for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "anchor")},
+            }
+        elif isinstance(exc, ValidationFailed):
+            messages.error(request, f"{exc.message} {'；'.join(details)}".strip())
+        else:
+            messages.error(request, exc.message)
     else:
-        messages.success(request, success)
+        messages.success(request, success(result) if callable(success) else success)
     return redirect(reverse("project-show", args=[pk]) + request.POST.get("anchor", ""))
 
 
@@ -169,6 +196,7 @@ def project_expenditure_add(request, pk: int):
             note=post.get("note", ""),
         ),
         _("支出已登记。"),
+        form="expenditure",
     )
 
 
@@ -188,6 +216,7 @@ def project_budget_line_add(request, pk: int):
             subject=post.get("subject", ""),
         ),
         _("预算明细已添加。"),
+        form="budget_line",
     )
 
 
@@ -210,6 +239,7 @@ def project_contract_add(request, pk: int):
             counterparty_uscc=post.get("counterparty_uscc", ""),
         ),
         _("合同已登记。"),
+        form="contract",
     )
 
 
@@ -298,13 +328,16 @@ def project_stage(request, pk: int):
     return _action(
         request,
         pk,
-        lambda p: services.project_stage_move(
+        lambda p: stage_request(
             actor=request.user,
             project=p,
             to_stage=request.POST.get("to_stage", ""),
             note=request.POST.get("note", ""),
         ),
-        _("阶段已变更。"),
+        lambda result: (
+            _("已提交审批，审批通过后进入下一阶段。") if result[1] is not None else _("阶段已变更。")
+        ),
+        form="stage",
     )
 
 

@@ -6,8 +6,10 @@ Every setting that an operator may change comes from here, with the embedded def
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("TAIZHANG_VAR_DIR", BASE_DIR / "var"))
@@ -31,3 +33,9 @@ def integer(name: str, default: int) -> int:
 
 def items(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+def json_value(name: str, default: Any) -> Any:
+    """A setting given as JSON text (``{"required_for": ["330100"], "keys": {…}}``); ``default`` when unset."""
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else json.loads(raw)

@@ -14,6 +14,8 @@ urlpatterns = [
     path("projects/", include("projects.ledger.urls")),
     path("forms/", include("forms.urls")),
     path("projects/", include("projects.urls")),
+    path("", include("rules.urls")),
+    path("", include("workflow.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -143,10 +143,19 @@ def test_overdue_means_past_planned_end_and_not_in_the_last_stage(ledger):
     assert rows[ledger.p1.code] is True and rows[ledger.p2.code] is False
 
 
-def test_has_alerts_stands_in_with_overdue_or_overspent_until_alerts_exist(ledger):
+def test_has_alerts_means_an_open_rule_alert(ledger):
+    from rules.models import AlertStatus
+    from rules.sweep import sweep_rule
+    from tests.rules.rule_fixtures import make_pack
+
     leader = ledger.world.users["leader_a"]
-    assert _codes(leader, has_alerts="true") == _names(ledger, ledger.p1, ledger.p2)
-    assert _codes(leader, has_alerts="false") == _names(ledger, ledger.p3, ledger.p4)
+    assert _codes(leader, has_alerts="true") == set()
+    pack = make_pack(ledger.world.city, [{"code": "OVER", "condition": "已支出 > 预算"}])
+    sweep_rule(pack.rules.get())
+    assert _codes(leader, has_alerts="true") == _names(ledger, ledger.p2)
+    assert _codes(leader, has_alerts="false") == _names(ledger, ledger.p1, ledger.p3, ledger.p4)
+    pack.rules.get().alerts.update(status=AlertStatus.CLOSED)
+    assert _codes(leader, has_alerts="true") == set()
 
 
 @pytest.mark.parametrize("query", ["翠苑", "cyyq", "CYYQ", "cuiyuan"])

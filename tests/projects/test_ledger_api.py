@@ -66,7 +66,7 @@ def test_list_row_shape(ledger, api):
         ({"stage": "执行", "year": "2025"}, {"p1"}),
         ({"fund_source": "中央财政"}, {"p1", "p3"}),
         ({"overdue": "true"}, {"p1"}),
-        ({"has_alerts": "true"}, {"p1", "p2"}),
+        ({"has_alerts": "false"}, {"p1", "p2", "p3", "p4"}),
         ({"search": "cyyq"}, {"p1", "p4"}),
     ],
 )
@@ -229,8 +229,9 @@ def test_api_query_count_is_constant_in_page_size(many, api, django_assert_num_q
 @pytest.mark.parametrize("size", [5, 50])
 def test_page_query_count_is_constant_in_page_size(many, client, django_assert_num_queries, size):
     client.force_login(many.world.users["leader_a"])
-    # session, user, grants, 2 × catalogue, totals, page rows, org choices, the user's org (page header)
-    with django_assert_num_queries(9):
+    # session, user, grants, 2 × catalogue, totals, page rows, org choices, the user's org (page header),
+    # the header's alert badge and its approval badge
+    with django_assert_num_queries(11):
         response = client.get("/projects/", {"page_size": size, "search": "批量"})
     assert response.status_code == 200
     assert response.content.decode().count('class="ledger-row') == size

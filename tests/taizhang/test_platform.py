@@ -55,7 +55,13 @@ def test_demo_loads_idempotently_and_every_role_can_sign_in(client):
     call_command("demo_load", stdout=out)
     call_command("demo_load", stdout=out)
     assert "演示数据已存在" in out.getvalue()
-    assert User.objects.count() == 9
+    assert User.objects.count() == 11
+    from rules.models import Alert, RulePack
+    from workflow.models import ApprovalTask
+
+    assert RulePack.objects.filter(status="active").count() == 2
+    assert Alert.objects.filter(rule__code="CZ-01", project__name="西湖区智慧住建监管平台（一期）").exists()
+    assert ApprovalTask.objects.filter(assignee__username="approver", status="open").count() == 1
     for user in User.objects.all():
         assert client.login(username=user.username, password=DEMO_PASSWORD), user.username
         page = client.get("/").content.decode()

@@ -309,14 +309,10 @@ class _Ratio(Func):
 
 
 def _open_alerts(catalogue: LedgerCatalogue, today: date) -> Q:
-    """Projects with an open alert.
+    """Projects with at least one open alert (待确认、已确认 or 整改中) raised by a rule."""
+    from rules.models import OPEN_STATUSES, Alert
 
-    TODO(alerts): the Alert model (rules/, issue #7) does not exist yet. Until it does, the ledger's two
-    built-in warnings stand in for open alerts: 逾期 (overdue) and 超支 (spent more than the budget).
-    When alerts land, replace this body — and only this — with
-    `Q(Exists(Alert.objects.filter(project=OuterRef("pk"), status__in=Alert.OPEN)))`.
-    """
-    return _overdue(catalogue, today) | Q(spent_total__gt=F("budget"))
+    return Q(Exists(Alert.objects.filter(project=OuterRef("pk"), status__in=OPEN_STATUSES)))
 
 
 def ledger_queryset(

@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts import permissions
 from core.errors import ValidationFailed
 from orgs.models import Org
+from rules.selectors import open_alert_count
 
 from ..models import FundSource, Project
 from ..models.project import Category, Stage
@@ -119,7 +120,9 @@ def project_ledger(request: HttpRequest) -> HttpResponse:
         page_request = query.ledger_page_parse(request.GET, default_size=PAGE_SIZES[0])
         qs = query.ledger_queryset(request.user, filters, catalogue=catalogue)
         totals = query.ledger_totals(qs)
-        page = query.ledger_page(qs, page_request, count=totals.count, strict=False)
+        # Each row's open alerts come with the page's rows (a correlated count), so the query count stays constant.
+        rows = qs.annotate(open_alert_count=open_alert_count())
+        page = query.ledger_page(rows, page_request, count=totals.count, strict=False)
     except ValidationFailed as error:
         # The page shows what was wrong next to the form; HTMX only swaps 2xx answers, so a partial stays 200.
         context["error"] = error

@@ -41,7 +41,19 @@ class BudgetLine(models.Model):
 
 
 class Expenditure(models.Model):
-    """One payment (支出) with its voucher, charged to a budget line."""
+    """One payment (支出) with its voucher, charged to a budget line.
+
+    Where the project type has a 支出审批 flow, a recorded payment waits (``approval`` = pending) and counts toward
+    the project's totals only once approved (payable); without a flow it counts at once.
+    """
+
+    class Approval(models.TextChoices):
+        NONE = "", _("无需审批")
+        PENDING = "pending", _("审批中")
+        APPROVED = "approved", _("已批准，可支付")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    COUNTED = (Approval.NONE, Approval.APPROVED)
 
     project = models.ForeignKey(
         "projects.Project", verbose_name=_("项目"), on_delete=models.CASCADE, related_name="expenditures"
@@ -67,6 +79,9 @@ class Expenditure(models.Model):
     payee = models.CharField(_("收款人"), max_length=200)
     amount = models.DecimalField(_("金额（元）"), max_digits=18, decimal_places=2)
     note = models.CharField(_("摘要"), max_length=500, blank=True)
+    approval = models.CharField(
+        _("审批状态"), max_length=16, choices=Approval.choices, default="", blank=True
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("登记人"),

@@ -1,7 +1,14 @@
 """Business operations on project types and projects, one module per idea; re-exported here for callers."""
 
 from .lifecycle import project_create, project_export, project_update
-from .money import budget_line_add, contract_record, expenditure_record, recompute_totals
+from .money import (
+    budget_line_add,
+    contract_record,
+    expenditure_approve,
+    expenditure_record,
+    expenditure_withdraw,
+    recompute_totals,
+)
 from .progress import (
     checkin_record,
     daily_report_submit,
@@ -33,7 +40,9 @@ __all__ = [
     "contract_record",
     "daily_report_submit",
     "days_late",
+    "expenditure_approve",
     "expenditure_record",
+    "expenditure_withdraw",
     "milestone_add",
     "milestone_complete",
     "planned_progress",

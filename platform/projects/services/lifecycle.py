@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts import permissions
 from audit.services import audit_record, snapshot
 from core.errors import Conflict, ValidationFailed
+from rules import engine as rules_engine
 
 from ..ledger.query import LedgerFilters, ledger_queryset
 from ..models import Category, Project
@@ -114,6 +115,7 @@ def project_create(
     audit_record(
         actor=actor, action="project.create", obj=project, org=org, after=snapshot(project, _AUDITED)
     )
+    rules_engine.on_save(project, operation="立项", actor=actor)
     return project
 
 
@@ -149,6 +151,9 @@ def project_update(
         org=project.org,
         before=before,
         after=snapshot(project, _AUDITED),
+    )
+    rules_engine.on_save(
+        project, operation="项目修改", touched=rules_engine.names_of_columns(result["clean"]), actor=actor
     )
     return project
 

@@ -16,6 +16,7 @@ from accounts import permissions
 from accounts.models import User
 from audit.services import audit_record, snapshot
 from core.errors import ValidationFailed
+from rules import engine as rules_engine
 
 from ..models import BudgetLine, Contract, Expenditure, FundSource, Project
 
@@ -66,7 +67,9 @@ def _locked(project: Project) -> Project:
 def recompute_totals(project: Project) -> Project:
     """Set the ledger's totals from the rows (call with the project row locked)."""
     project.allocated_total = project.budget_lines.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
-    project.spent_total = project.expenditures.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+    project.spent_total = project.expenditures.filter(approval__in=Expenditure.COUNTED).aggregate(
+        s=Sum("amount")
+    )["s"] or Decimal("0.00")
     project.contract_total = project.contracts.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
     project.version += 1
     project.save(update_fields=["allocated_total", "spent_total", "contract_total", "version", "updated_at"])
@@ -111,6 +114,7 @@ def budget_line_add(
         org=project.org,
         after=snapshot(line, ("year", "fund_source", "amount", "subject", "project")),
     )
+    rules_engine.on_save(project, operation="预算下达", actor=actor)
     return line
 
 
@@ -141,6 +145,12 @@ def expenditure_record(
     if errors:
         raise ValidationFailed("支出信息未通过校验。", fields=errors)
     project = _locked(project)
+    if _needs_approval(
+        project
+    ):  # it counts only once approved; a blocking rule must not wait for the approval
+        rules_engine.preflight(
+            project, operation="支出登记", adjust=_pending_payment(value, day, payee, voucher)
+        )
     if Expenditure.objects.filter(project=project, voucher_no=voucher).exists():
         raise ValidationFailed("凭证号重复。", fields={"voucher_no": [f"凭证号：“{voucher}”已登记"]})
     try:
@@ -155,6 +165,7 @@ def expenditure_record(
                 amount=value,
                 note=str(note)[:500],
                 created_by=actor,
+                approval=Expenditure.Approval.PENDING if _needs_approval(project) else "",
             )
     except IntegrityError:
         raise ValidationFailed(
@@ -170,6 +181,76 @@ def expenditure_record(
             row, ("voucher_no", "paid_on", "payee", "amount", "budget_line", "contract", "project")
         ),
     )
+    if row.approval == Expenditure.Approval.PENDING:
+        from workflow.services import flow_start
+
+        flow_start(
+            actor=actor,
+            project=project,
+            transition="支出审批",
+            subject={"expenditure": row.pk, "amount": str(value)},
+            title=f"{project.name}：支出审批（{payee} {value} 元，凭证 {voucher}）",
+        )
+        return row
+    rules_engine.on_save(project, operation="支出登记", actor=actor)
+    return row
+
+
+def _pending_payment(amount: Decimal, day: Any, payee: str, voucher: str) -> Any:
+    """The record as it will be once this payment is approved: for checking blocking rules at submission."""
+
+    def adjust(record: dict) -> None:
+        record["已支出"] = (record.get("已支出") or Decimal(0)) + amount
+        if "支出" in record:
+            record["支出"] = [
+                *record["支出"],
+                {"金额": amount, "支付日期": day, "收款人": payee, "凭证号": voucher},
+            ]
+
+    return adjust
+
+
+def _needs_approval(project: Project) -> bool:
+    from workflow.definition import flow_for
+
+    return bool(project.type_version_id and flow_for(project.type_version.effective, "支出审批"))
+
+
+@transaction.atomic
+def expenditure_approve(*, expenditure_id: int, approval: Any) -> Expenditure:
+    """支出审批 approved: the payment becomes payable and counts toward the totals; rules run as for any payment."""
+    row = Expenditure.objects.select_related("project").get(pk=expenditure_id)
+    project = _locked(row.project)
+    if row.approval != Expenditure.Approval.PENDING:
+        return row
+    row.approval = Expenditure.Approval.APPROVED
+    row.save(update_fields=["approval"])
+    recompute_totals(project)
+    audit_record(
+        actor=None,
+        action="expenditure.approve",
+        obj=row,
+        org=project.org,
+        after={"approval": row.approval, "flow_instance": getattr(approval, "pk", None)},
+    )
+    rules_engine.on_save(project, operation="支出登记")
+    return row
+
+
+@transaction.atomic
+def expenditure_withdraw(*, expenditure_id: int) -> Expenditure:
+    """The applicant withdrew the 支出审批: the pending payment is withdrawn and never counts."""
+    row = Expenditure.objects.select_related("project").get(pk=expenditure_id)
+    if row.approval == Expenditure.Approval.PENDING:
+        row.approval = Expenditure.Approval.WITHDRAWN
+        row.save(update_fields=["approval"])
+        audit_record(
+            actor=None,
+            action="expenditure.withdraw",
+            obj=row,
+            org=row.project.org,
+            after={"approval": row.approval},
+        )
     return row
 
 
@@ -226,4 +307,5 @@ def contract_record(
         org=project.org,
         after=snapshot(row, ("code", "name", "kind", "counterparty", "amount", "signed_on", "project")),
     )
+    rules_engine.on_save(project, operation="合同登记", actor=actor)
     return row

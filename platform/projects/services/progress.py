@@ -14,6 +14,7 @@ from audit.services import audit_record, snapshot
 from core.errors import ValidationFailed
 from forms import services as form_services
 from forms.models import Form
+from rules import engine as rules_engine
 
 from ..models import CheckIn, DailyReport, Milestone, Project, Task
 from .money import _date, _text
@@ -80,6 +81,7 @@ def progress_rollup(project: Project) -> Project:
     project.progress = overall
     project.version += 1
     project.save(update_fields=["progress", "version", "updated_at"])
+    rules_engine.on_save(project, operation="进度填报")
     return project
 
 

@@ -16,6 +16,7 @@ from forms import services as form_services
 from forms import storage
 from forms.models import Form, FormVersion, Submission
 from orgs.models import Org
+from rules import engine as rules_engine
 
 from ..models import Project, ProjectFormRecord, ProjectType, StageChange
 from ..search import search_text
@@ -115,6 +116,7 @@ def project_create_from_type(
             "data": project.data,
         },
     )
+    rules_engine.on_save(project, operation="立项", actor=actor)
     return project
 
 
@@ -140,10 +142,22 @@ def stage_missing_forms(project: Project) -> list[str]:
 
 
 @transaction.atomic
-def project_stage_move(*, actor: User | None, project: Project, to_stage: str, note: str = "") -> Project:
-    """Move to the next stage (forward only, one at a time) once the current stage's forms are filed."""
+def project_stage_move(
+    *, actor: User | None, project: Project, to_stage: str, note: str = "", approval: Any = None
+) -> Project:
+    """Move to the next stage (forward only, one at a time) once the current stage's forms are filed.
+
+    A move the type puts under approval (立项审批, 验收审批) happens only as the outcome of that approval
+    (``approval`` is the approved instance); ask for it with ``workflow.services.stage_request``.
+    """
     permissions.check(actor, "project.edit", project)
     project = Project.objects.select_for_update().get(pk=project.pk)
+    if approval is None:
+        from workflow.services import needs_approval
+
+        transition = needs_approval(project, to_stage)
+        if transition:
+            raise Conflict(f"进入“{to_stage}”需要先通过{transition}，请提交审批。", code="approval_required")
     codes = [s["code"] for s in project_stages(project)]
     if to_stage not in codes:
         raise ValidationFailed("没有这个阶段。", fields={"stage": [f"阶段必须是 {'、'.join(codes)} 之一"]})
@@ -173,6 +187,7 @@ def project_stage_move(*, actor: User | None, project: Project, to_stage: str, n
         before={"stage": before},
         after={"stage": to_stage, "note": note},
     )
+    rules_engine.on_save(project, operation="阶段变更", actor=actor)
     return project
 
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import permissions
-from accounts.models import User
+from accounts.models import Role, User
 from audit.services import audit_record
 from core.errors import Conflict, ValidationFailed
 from forms import services as form_services
@@ -172,7 +172,11 @@ def project_type_publish(*, actor: User | None, ptype: ProjectType) -> ProjectTy
     else:
         effective, origin = dict(draft.config), {}
     effective = cfg.normalise(effective)
-    found = cfg.problems(effective, form_schemas=published_form_schemas(ptype.org))
+    found = cfg.problems(
+        effective,
+        form_schemas=published_form_schemas(ptype.org),
+        roles=set(Role.objects.values_list("code", flat=True)),
+    )
     if found:
         fields: dict[str, list[str]] = {}
         for path, message in found:

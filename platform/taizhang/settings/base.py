@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "accounts",
     "projects",
     "forms",
+    "rules",
+    "workflow",
     "taizhang",
 ]
 
@@ -69,6 +71,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "rules.context_processors.alert_badge",
+                "workflow.context_processors.approval_badge",
             ],
         },
     },
@@ -155,8 +159,37 @@ CELERY_TASK_ALWAYS_EAGER = env.flag("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_UR
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Broker transport options as JSON, e.g. {"visibility_timeout": 7200}: how long Redis waits before redelivering a task
+# whose worker died (tasks are acknowledged late); it must exceed the longest task.
+CELERY_BROKER_TRANSPORT_OPTIONS = env.json_value("CELERY_BROKER_TRANSPORT_OPTIONS", {})
 # Task modules outside `<app>.tasks`, which autodiscovery would miss.
 CELERY_IMPORTS = ["projects.imports.tasks"]
+
+# Rule sweeps and alert escalation run on a schedule (celery beat); `taizhang sweep` runs them by hand.
+CELERY_BEAT_SCHEDULE = {
+    "rules-sweep": {"task": "rules.tasks.sweep_all", "schedule": env.integer("TAIZHANG_SWEEP_SECONDS", 3600)},
+    "alerts-escalate": {
+        "task": "rules.tasks.escalate",
+        "schedule": env.integer("TAIZHANG_ESCALATE_SECONDS", 900),
+    },
+    # Approval SLA timers (提醒, 升级, 自动通过, 自动退回): a timer missed while workers were down fires on the next run.
+    "workflow-sla-sweep": {
+        "task": "workflow.tasks.sla_sweep",
+        "schedule": env.integer("TAIZHANG_SLA_SWEEP_SECONDS", 300),
+    },
+}
+# An open alert nobody acknowledged goes up one org level after this many days (a rule may set its own).
+TAIZHANG_ALERT_ESCALATE_DAYS = env.integer("TAIZHANG_ALERT_ESCALATE_DAYS", 3)
+
+# Mail for alert notifications: printed to the console unless an operator configures SMTP.
+EMAIL_BACKEND = env.text("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.text("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.integer("EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "台账系统 <noreply@taizhang.local>")
+
+# Policy rule packs: orgs whose subtree accepts only packs signed by a registered key, and the regulators' Ed25519
+# public keys (key id → base64 of the raw 32 bytes). See docs/rule-packs.md ("签名").
+TAIZHANG_RULEPACK_SIGNING = env.json_value("TAIZHANG_RULEPACK_SIGNING", {"required_for": [], "keys": {}})
 
 # Client addresses: X-Forwarded-For is believed only when the operator says a proxy sets it.
 TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0)

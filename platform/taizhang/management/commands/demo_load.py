@@ -16,10 +16,16 @@ from orgs import services as orgs
 from orgs.models import Org
 from projects import services as projects
 from projects.models import Project, ProjectType
+from rules.models import OPEN_STATUSES, Alert
+from rules.services.packs import pack_load
+from rules.sweep import sweep
 from taizhang.demo_projects import PROJECTS
+from workflow import services as approvals
+from workflow.models import ApprovalTask, TaskStatus
 
 DEMO_PASSWORD = "Taizhang@2026"
 EXAMPLE_BUNDLES = settings.BASE_DIR / "examples" / "bundles"
+EXAMPLE_PACKS = settings.BASE_DIR / "examples" / "packs"
 
 # (code, parent code, name, kind, division code)
 ORGS = (
@@ -42,10 +48,21 @@ USERS = (
     ("clerk", "陈静", "330106-zjj", "staff", "330106-zjj"),
     ("approver", "杨磊", "330106-zjj", "approver", "330106-zjj"),
     ("regulator", "赵敏", "330100-czj", "regulator", "330100"),
+    ("caizheng", "孙丽", "330106-czj", "approver", "330106-czj"),
+    ("caizheng2", "吴刚", "330106-czj", "approver", "330106-czj"),
     ("leader", "黄强", "330106", "leader", "330106"),
     ("clerk_sc", "周杰", "330102-zjj", "staff", "330102-zjj"),
 )
 ROLE_ORDER = [u[3] for u in USERS]
+
+
+def _approve_pending(project: Project) -> None:
+    """The demo's history: the payments recorded so far went through 支出审批 and were approved by their approvers."""
+    for _ in range(50):
+        task = ApprovalTask.objects.filter(instance__project=project, status=TaskStatus.OPEN).first()
+        if task is None:
+            return
+        approvals.task_approve(actor=task.assignee, task=task, comment="同意支付")
 
 
 def _pad(text: str, width: int) -> str:
@@ -60,6 +77,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with context.bind(context.RequestContext(request_id=context.new_request_id(), channel="cli")):
             created = self._load()
+            if created:
+                self._rules_and_approvals()
         self.stdout.write(self.style.SUCCESS("演示数据已就绪" if created else "演示数据已存在，未重复创建"))
         self._print_users()
 
@@ -117,10 +136,38 @@ class Command(BaseCommand):
                 amount=amount,
                 budget_line=budget_lines[0],
             )
+        _approve_pending(project)
         for name, planned, actual in milestones:
             milestone = projects.milestone_add(actor=actor, project=project, name=name, planned_date=planned)
             if actual:
                 projects.milestone_complete(actor=actor, milestone=milestone, actual_date=actual)
+
+    def _rules_and_approvals(self) -> None:
+        """The regulators' example packs, an overspending payment that raises an alert, the nightly sweep, and a
+        立项审批 waiting in the 住建局 approver's inbox."""
+        regulator, clerk = User.objects.get(username="regulator"), User.objects.get(username="clerk")
+        city = Org.objects.get(code="330100")
+        for path in sorted(EXAMPLE_PACKS.glob("*.yaml")):
+            pack_load(actor=regulator, org=city, source=path.read_bytes(), filename=path.name)
+        platform = Project.objects.get(name="西湖区智慧住建监管平台（一期）")
+        projects.expenditure_record(
+            actor=clerk,
+            project=platform,
+            voucher_no="JZ-2026-1015",
+            paid_on="2026-10-15",
+            payee="杭州数智信息技术有限公司",
+            amount="100000.00",
+            note="二期接口联调（超出合同）",
+        )
+        sweep()
+        cuiyuan = Project.objects.get(name="西湖区翠苑一区老旧小区改造工程")
+        approvals.stage_request(
+            actor=clerk, project=cuiyuan, to_stage="实施", note="立项材料已齐备，申请立项审批"
+        )
+        alerts = Alert.objects.filter(status__in=OPEN_STATUSES).count()
+        self.stdout.write(
+            f"已载入政策规则包 {len(list(EXAMPLE_PACKS.glob('*.yaml')))} 个，未闭环预警 {alerts} 条。"
+        )
 
     def _print_users(self) -> None:
         self.stdout.write(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
