@@ -3,12 +3,14 @@ attachments, flow diagrams) and the 变更申请 form of a project. Names live i
 
 from django.urls import path
 
-from . import views
+from . import views, views_delegation
 
 app_name = "workflow"
 
 urlpatterns = [
     path("approvals/", views.approval_inbox, name="inbox"),
+    path("approvals/delegations/", views_delegation.delegation_list, name="delegations"),
+    path("approvals/delegations/<int:pk>/end/", views_delegation.delegation_end, name="delegation-end"),
     path("approvals/<int:pk>/", views.approval_show, name="approval-show"),
     path("approvals/<int:pk>/<str:action>/", views.approval_act, name="approval-act"),
     path("approvals/<int:pk>/tasks/<int:task_id>/", views.task_snapshot, name="task-snapshot"),

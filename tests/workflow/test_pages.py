@@ -441,3 +441,47 @@ def test_the_pages_speak_english(client, flows):
         assert text in page, text
     for text in ("同意", "退回", "转办", "加签", "流程图", "审批记录", "申请内容", "或签", "待办", "本单位"):
         assert text not in page, text
+
+
+def test_an_approver_on_leave_delegates_from_the_delegation_page(flows, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from workflow.models import Delegation
+
+    client.force_login(flows.cz1)
+    page = client.get("/approvals/delegations/")
+    assert page.status_code == 200 and "新增委托" in page.content.decode()
+    assert "钱科长" in page.content.decode()  # a colleague who may approve for the same org
+    today = timezone.localdate()
+    bad = client.post(
+        "/approvals/delegations/",
+        {
+            "delegate": flows.cz2.pk,
+            "starts_on": today.isoformat(),
+            "ends_on": (today - timedelta(days=1)).isoformat(),
+        },
+    )
+    assert bad.status_code == 400 and "结束日期：不能早于开始日期" in bad.content.decode()
+    assert (
+        "休假"
+        in client.post(
+            "/approvals/delegations/",
+            {
+                "delegate": flows.cz2.pk,
+                "starts_on": today.isoformat(),
+                "ends_on": (today + timedelta(days=5)).isoformat(),
+                "note": "休假",
+            },
+            follow=True,
+        ).content.decode()
+    )
+    row = Delegation.objects.get(user=flows.cz1)
+    assert row.delegate == flows.cz2 and row.active
+    client.force_login(flows.cz2)
+    assert "委托我代为审批" in client.get("/approvals/delegations/").content.decode()
+    client.force_login(flows.cz1)
+    client.post(f"/approvals/delegations/{row.pk}/end/")
+    row.refresh_from_db()
+    assert not row.active
