@@ -18,7 +18,12 @@ __all__ = ["FORMAT_VERSION", "RESERVED", "Bundle", "bundle_parse", "structure_pr
 
 FORMAT_VERSION = 1
 #: Top-level keys kept for configuration that has no loader yet; a bundle using them is refused, not ignored.
-RESERVED = {"flows": "审批流程", "rules": "预警规则", "rule_packs": "规则包"}
+# Top-level keys that belong elsewhere, and where: a type's approval flows live in its config; rules come in packs.
+RESERVED = {
+    "flows": "审批流程请写在项目类型的 config.flows 中（每个审批环节一个流程）",
+    "rules": "预警规则以政策规则包发布：用 taizhang pack test/load 加载规则包文件",
+    "rule_packs": "政策规则包是单独的文件：用 taizhang pack test/load 加载",
+}
 _TYPE_NAMES = {
     "object": "映射（键: 值）",
     "array": "列表",
@@ -132,7 +137,7 @@ def structure_problems(bundle: Bundle) -> list[Problem]:
         found.append(bundle.problem(path, message))
     for key, what in RESERVED.items():
         if key in bundle.data:
-            found.append(bundle.problem(key, f"暂不支持“{key}”（{what}）：这一部分将在后续版本中提供"))
+            found.append(bundle.problem(key, f"配置包中不能有顶层的“{key}”：{what}"))
     for section in ("forms", "project_types"):
         seen: dict[str, int] = {}
         items = bundle.data.get(section)

@@ -95,7 +95,7 @@ def test_format_errors_and_reserved_sections(laojiu_text):
     broken = laojiu_text.replace("taizhang_bundle: 1\n", "taizhang_bundle: 2\nflows: []\nextra: 1\n", 1)
     messages = {p.path: p.message for p in _problems(broken)}
     assert messages["taizhang_bundle"] == "必须是 1"
-    assert "暂不支持" in messages["flows"]
+    assert "config.flows" in messages["flows"]
     assert "未知的键" in messages["extra"]
 
 
