@@ -32,6 +32,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchlib import banner, recreate_database, setup_django
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
 DB = "bench_taizhang_inbox"
@@ -66,24 +68,6 @@ FLOW = {
         },
     ],
 }
-
-
-def _banner(text: str) -> None:
-    print(f"\n## {text}")
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
-
-
-def setup_django() -> None:
-    import django
-
-    django.setup()
 
 
 def build_world() -> dict:
@@ -403,7 +387,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if not args.keep:
-        recreate_database()
+        recreate_database(DB, ADMIN_URL)
     setup_django()
     from django.core.management import call_command
     from django.test import Client
@@ -421,7 +405,7 @@ def main() -> None:
         world = build_world()
         setup_s = time.perf_counter() - start
         timings = generate(world)
-        _banner("Data generation")
+        banner("Data generation")
         print("| step | seconds |\n|---|---:|")
         print(f"| migrate (empty database) | {migrate_s:.1f} |")
         print(f"| org tree, {NOISE_USERS + 4} users, a published type with a 支出审批 flow | {setup_s:.1f} |")
@@ -437,13 +421,13 @@ def main() -> None:
     client = Client()
     client.force_login(ks1)
     sizes = (10, 50, 100)
-    _banner(f"待办 first page, GET /api/v1/approval-tasks/ (Django test client, median of {args.runs})")
+    banner(f"待办 first page, GET /api/v1/approval-tasks/ (Django test client, median of {args.runs})")
     print("| request | page size | server ms | of which SQL ms | queries |\n|---|---:|---:|---:|---:|")
     for size in sizes:
         median, sql_ms, queries = _median_ms(_inbox_request(client, size), args.runs)
         print(f"| API 待办, first page | {size} | **{median:.1f}** | {sql_ms:.1f} | {queries} |")
 
-    _banner(
+    banner(
         f"How the page is built: query + serializer without HTTP (median of {args.runs}; baselines of fewer)"
     )
     print(
@@ -471,7 +455,7 @@ def main() -> None:
                 f"| {label} | {size} | {median:.1f} | {sql_ms:.1f} | {queries} | {median / ours[size]:.2f}× |"
             )
 
-    _banner(f"{CONCURRENT} approvals of distinct tasks through POST /api/v1/approval-tasks/{{id}}/approve/")
+    banner(f"{CONCURRENT} approvals of distinct tasks through POST /api/v1/approval-tasks/{{id}}/approve/")
     open_ids = list(selectors.todo(ks1).values_list("id", flat=True)[: 2 * CONCURRENT])
     audit_before = AuditEvent.objects.filter(action="approval.approve").count()
     print("| run | threads | approvals | completed | errors | wall s | approvals/s | × sequential |\n"
@@ -492,7 +476,7 @@ def main() -> None:
           f"{audited} audit events, audit chain intact: {_verify()}")  # fmt: skip
 
     if args.explain:
-        _banner("Plan")
+        banner("Plan")
         explain(ks1, 50)
 
 

@@ -27,6 +27,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from benchlib import banner, recreate_database, setup_django
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
 DB = "taizhang_bench"
@@ -47,24 +49,6 @@ PLACES = (
     "西兴", "长河", "浦沿", "北山", "灵隐", "转塘", "留下", "蒋村", "三墩", "翠苑二区",
 )  # fmt: skip
 KINDS = ("老旧小区改造", "道路提升", "雨污分流", "学校新建", "公园绿化", "智慧城管", "停车场建设", "管网改造")
-
-
-def _banner(text: str) -> None:
-    print(f"\n## {text}")
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
-
-
-def setup_django() -> None:
-    import django
-
-    django.setup()
 
 
 def build_orgs_and_users():
@@ -360,7 +344,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if not args.keep:
-        recreate_database()
+        recreate_database(DB, ADMIN_URL)
     setup_django()
     from django.core.management import call_command
     from django.test import Client
@@ -379,7 +363,7 @@ def main() -> None:
         type_versions = build_types(city)
         setup_s = time.perf_counter() - start
         timings = generate(leaves, type_versions)
-        _banner("Data generation")
+        banner("Data generation")
         print("| step | seconds |\n|---|---:|")
         print(f"| migrate (empty database) | {migrate_s:.1f} |")
         print(f"| org tree (102 orgs), users, 3 project types | {setup_s:.1f} |")
@@ -407,7 +391,7 @@ def main() -> None:
         ("page 200 of the whole city (50 rows/page) + totals", "/projects/", {"page": 200, "page_size": 50}),
         ("API page 200 of the whole city (50 rows/page) + totals", "/api/v1/projects/", {"page": 200}),
     ]
-    _banner(f"Ledger requests (Django test client, median of {args.runs})")
+    banner(f"Ledger requests (Django test client, median of {args.runs})")
     print("| request | matching rows | server ms | of which SQL ms | queries |\n|---|---:|---:|---:|---:|")
     for label, url, params in cases:
         from projects.ledger import ledger_filters_parse, ledger_queryset, ledger_totals
@@ -416,7 +400,7 @@ def main() -> None:
         median, sql_ms, queries = _median_ms(_get(client, url, params), args.runs)
         print(f"| {label} | {count:,} | {median:.1f} | {sql_ms:.1f} | {queries} |")
 
-    _banner("Excel export of one district (~10 000 rows)")
+    banner("Excel export of one district (~10 000 rows)")
     filters = LedgerFilters(org=district)
     print(
         "| export | rows | wall ms | peak MiB (tracemalloc) | queries | file KiB |\n|---|---:|---:|---:|---:|---:|"
@@ -434,7 +418,7 @@ def main() -> None:
     print(f"\nstreamed vs baseline: {nw / sw:.2f}× faster, {np_ / sp:.1f}× less peak memory")
 
     if args.explain:
-        _banner("Plans")
+        banner("Plans")
         explain(client, "/projects/", three)
         explain(client, "/projects/", search)
         explain(client, "/projects/", {"page": 200, "page_size": 50})

@@ -35,6 +35,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from benchlib import banner, recreate_database
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
 DB = "bench_taizhang_rules"
@@ -99,20 +101,8 @@ FGW = [
 PACK_INDICATORS = [{"name": "单笔最大支出", "expr": "max(支出.金额)", "format": "money"}]
 
 
-def _banner(text: str) -> None:
-    print(f"\n## {text}")
-
-
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f}"
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB}")
 
 
 def build_world() -> dict[str, Any]:
@@ -455,7 +445,7 @@ def main() -> None:
     small = total // 10
     writes = args.writes or (60 if args.quick else 200)
 
-    recreate_database()
+    recreate_database(DB, ADMIN_URL)
     import django
 
     django.setup()
@@ -509,7 +499,7 @@ def main() -> None:
     print(
         f"# bench_rules: {projects:,} projects, {expenditures:,} expenditures, 20 rules in 2 packs, today {TODAY}"
     )
-    _banner("Data generation (INSERT … SELECT generate_series)")
+    banner("Data generation (INSERT … SELECT generate_series)")
     print("| step | seconds |\n|---|---:|")
     print(f"| migrate (empty database) | {migrate_s:.1f} |")
     print(f"| orgs, users, 4 example bundles, 2 packs | {setup_s:.1f} |")
@@ -517,7 +507,7 @@ def main() -> None:
         for step, seconds in timings.items():
             print(f"| {label}: {step} | {seconds:.1f} |")
 
-    _banner(f"Flagged sets of the 20 rules over {projects:,} projects (same sets asserted)")
+    banner(f"Flagged sets of the 20 rules over {projects:,} projects (same sets asserted)")
     print("| method | seconds | µs per project | × baseline | rules agreeing |\n|---|---:|---:|---:|---:|")
     agree = sum(1 for code in db_flagged if db_flagged[code] == python_flagged[code])
     print(f"| (b) baseline: load every project + expenditures (prefetch, chunks of 2 000), compiled closures in "
@@ -525,7 +515,7 @@ def main() -> None:
     print(f"| **(a) in the database: `matching_ids` per rule (median of {args.runs})** | **{db_full_s:.2f}** | "
           f"{db_full_s * 1e6 / projects:.0f} | **{python_s / db_full_s:.1f}× faster** | {agree}/20 |")  # fmt: skip
 
-    _banner("Per rule (in-database, median ms)")
+    banner("Per rule (in-database, median ms)")
     print(
         f"| rule | condition | flagged of {projects:,} | runs in | ms @ {small:,} | ms @ {projects:,} | growth |"
     )
@@ -540,13 +530,13 @@ def main() -> None:
         print(f"| {rule.code} {rule.name} | `{condition}` | {len(db_flagged[rule.code]):,} | {where} | "
               f"{a * 1000:.1f} | {b * 1000:.1f} | {b / a:.1f}× |")  # fmt: skip
 
-    _banner("Scaling of the in-database sweep (same 20 rules)")
+    banner("Scaling of the in-database sweep (same 20 rules)")
     print("| projects | expenditures | seconds (20 rules) | growth |\n|---:|---:|---:|---:|")
     print(f"| {small:,} | {small * EXPENDITURES_PER_PROJECT:,} | {db_small_s:.2f} | 1.00× |")
     print(f"| {projects:,} | {expenditures:,} | {db_full_s:.2f} | {db_full_s / db_small_s:.2f}× "
           f"(data ×{projects / small:.0f}) |")  # fmt: skip
 
-    _banner("Full sweep (`sweep_rule` × 20: flagged sets + alert writes, one transaction per rule)")
+    banner("Full sweep (`sweep_rule` × 20: flagged sets + alert writes, one transaction per rule)")
     print("| run | fired | opened | refreshed | resolved | seconds | ms per alert written |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for label, results, seconds in (("first (raises)", first_results, first_s),
@@ -560,7 +550,7 @@ def main() -> None:
         f"\n(ms per alert written: the run's time less the in-database flagged sets ({db_full_s:.2f} s), per alert)"
     )
 
-    _banner(f"On save: `expenditure_record` ({writes} writes per mode, interleaved blocks)")
+    banner(f"On save: `expenditure_record` ({writes} writes per mode, interleaved blocks)")
     on, off = saves["samples"][True], saves["samples"][False]
     print("| rules in force | median ms | p90 ms | queries | added ms per write |\n|---|---:|---:|---:|---:|")
     p90 = lambda xs: sorted(xs)[int(len(xs) * 0.9)]  # noqa: E731
