@@ -20,6 +20,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 setup: $(STAMP) node_modules/.package-lock.json
+	npm run build --silent
 	$(BIN)/taizhang compilemessages --ignore=.venv --ignore=node_modules -v 0
 
 run: setup

@@ -180,6 +180,12 @@ _LARK = Lark.open(
 )
 
 
+def terminals() -> dict[str, tuple[str, str]]:
+    """The grammar's terminals: name → (``"re"`` or ``"str"``, pattern). Editors build their highlighter from these,
+    so the grammar stays the one definition of what a number, a date or an operator looks like."""
+    return {t.name: (t.pattern.type, t.pattern.value) for t in _LARK.terminals}
+
+
 def parse(source: str, catalogue: Catalogue | None = None) -> a.Expr:
     """Parse ``source`` into an AST, or raise a :class:`DslError` subclass.
 

@@ -12,6 +12,7 @@ import binascii
 import os
 import re
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,8 +31,9 @@ from accounts.roles import BUILTIN_ROLES
 from core.errors import PermissionDenied, ServiceError, ValidationFailed
 
 from . import selectors
-from .models import AlertStatus, PackStatus, Severity
+from .models import Alert, AlertStatus, PackStatus, Severity
 from .services import alerts as alert_services
+from .spec import spec_of
 
 PAGE_SIZE = 20
 MAX_PACK_BYTES = 1024 * 1024
@@ -86,6 +88,45 @@ def value_shown(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {value_shown(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+# How the ledger's own names read; indicators say their format in the type's or the pack's configuration.
+LEDGER_FORMATS = {
+    "预算": "money", "已下达预算": "money", "已支出": "money", "合同金额": "money",
+    "实际进度": "percent", "计划进度": "percent",
+}  # fmt: skip
+
+
+def value_formats(alert: Alert) -> dict[str, str]:
+    """The display format (money, percent, days …) of each name an alert quotes."""
+    formats = dict(LEDGER_FORMATS)
+    project = alert.project
+    if project.type_version_id:
+        for item in project.type_version.effective.get("indicators") or []:
+            formats[item["name"]] = item.get("format", "number")
+    for name, _expr, fmt in spec_of(alert.rule).indicators:
+        formats[name] = fmt
+    return formats
+
+
+def formatted(value: Any, fmt: str) -> str:
+    """A quoted value in its format: 8.00%, ¥1,080,000.00, 55 天; anything else as ``value_shown`` reads it."""
+    try:
+        number = Decimal(str(value)) if isinstance(value, str | int) and not isinstance(value, bool) else None
+    except InvalidOperation:
+        number = None
+    if number is not None and fmt == "percent":
+        return f"{(number * 100).quantize(Decimal('0.01'))}%"
+    if number is not None and fmt == "money":
+        return f"¥{number.quantize(Decimal('0.01')):,}"
+    if (
+        isinstance(value, str)
+        and value.startswith("P")
+        and value.endswith("D")
+        and value[1:-1].lstrip("-").isdigit()
+    ):
+        return _("%(n)s 天") % {"n": value[1:-1]}
+    return value_shown(value)
 
 
 def trace_view(node: Any, depth: int = 0) -> dict[str, Any] | None:
@@ -179,6 +220,7 @@ def _decorate(alert: Any) -> Any:
 def _alert_context(request: HttpRequest, alert: Any) -> dict[str, Any]:
     rule = alert.rule
     article = rule.article
+    formats = value_formats(alert)
     return {
         "alert": _decorate(alert),
         "rule": rule,
@@ -190,7 +232,9 @@ def _alert_context(request: HttpRequest, alert: Any) -> dict[str, Any]:
             else ""
         ),
         "trace": trace_view(alert.trace),
-        "values": [(name, value_shown(value)) for name, value in (alert.values or {}).items()],
+        "values": [
+            (name, formatted(value, formats.get(name, ""))) for name, value in (alert.values or {}).items()
+        ],
         "versions": versions_view(alert.versions or {}),
         "events": list(alert.events.all()),
         "actions": selectors.alert_actions(request.user, alert),

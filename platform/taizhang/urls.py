@@ -16,6 +16,7 @@ urlpatterns = [
     path("projects/", include("projects.urls")),
     path("", include("rules.urls")),
     path("", include("workflow.urls")),
+    path("studio/", include("admin_ui.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

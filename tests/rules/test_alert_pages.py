@@ -182,7 +182,9 @@ def test_alert_page_explains_why_it_fired(world, client, alert):
     )
     assert '<span class="tr-val">0.08</span>' in html
     # Quoted values, versions in force, the pack and the timeline.
-    assert '<th scope="row">超支率</th><td class="val">0.08</td>' in html
+    # in their formats: the type's 超支率 is a percent, 已支出 is money
+    assert '<th scope="row">超支率</th><td class="val">8.00%</td>' in html
+    assert '<th scope="row">已支出</th><td class="val">¥1,080,000.00</td>' in html
     assert "test-pack v1" in html and "laojiu v1" in html
     assert "测试规则包test-pack v1" in html and "杭州市财政局" in html
     assert '<code class="dsl">超支率 &gt; 5%</code>' in html

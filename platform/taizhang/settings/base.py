@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "forms",
     "rules",
     "workflow",
+    "admin_ui",
     "taizhang",
 ]
 

@@ -1,0 +1,372 @@
+// The rule editor of the configuration studio (bundled by `npm run build` into admin_ui/static/admin_ui/).
+//
+// Nothing about the DSL is hard-coded here: keywords (且 或 非 为空 …), functions with their Chinese aliases, the
+// catalogue's names and the grammar's literal patterns (numbers with 万/亿/%/天, dates, both quote styles) come from
+// /studio/rules/vocabulary/, and diagnostics and the verdict from the server's own checker (/studio/rules/check/).
+
+import { EditorState } from "@codemirror/state";
+import { EditorView, keymap, placeholder, drawSelection } from "@codemirror/view";
+import { StreamLanguage, HighlightStyle, syntaxHighlighting } from "@codemirror/language";
+import { autocompletion, completionKeymap } from "@codemirror/autocomplete";
+import { linter, lintGutter, forceLinting } from "@codemirror/lint";
+import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
+import { tags } from "@lezer/highlight";
+
+const root = document.getElementById("rule-editor");
+const i18n = JSON.parse(document.getElementById("rule-editor-i18n").textContent);
+const typeSelect = document.getElementById("rule-type");
+const verdictLine = document.getElementById("rule-verdict");
+const diagnosticsList = document.getElementById("rule-diagnostics");
+const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+
+let vocabulary = null;
+let words = []; // every known spelling, longest first, with its token style
+
+function fmt(template, values) {
+  return template.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
+}
+
+async function post(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+    body: JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  const data = await response.json().catch(() => ({ message: i18n.failed }));
+  if (!response.ok) throw new Error(data.message || i18n.failed);
+  return data;
+}
+
+// --- highlighting ---------------------------------------------------------------------------------------------
+
+function anchored(source) {
+  return new RegExp("^(?:" + source + ")", "u");
+}
+
+function compileVocabulary(vocab) {
+  const styled = new Map();
+  for (const item of vocab.names) {
+    for (const segment of item.name.split(".")) styled.set(segment, "variableName");
+  }
+  for (const fn of vocab.functions) {
+    for (const spelling of [fn.name, ...fn.aliases]) styled.set(spelling, "function");
+  }
+  for (const kw of vocab.keywords) {
+    const style = ["TRUE", "FALSE", "NULL"].includes(kw.kind) ? "atom" : "keyword";
+    styled.set(kw.word, style);
+  }
+  words = [...styled.entries()].sort((a, b) => b[0].length - a[0].length);
+  vocab.regex = {};
+  for (const [name, source] of Object.entries(vocab.patterns)) vocab.regex[name] = anchored(source);
+  vocab.regex.PUNCT = anchored(vocab.punctuation.map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|"));
+}
+
+const WORD_CHAR = /[\p{L}\p{N}_]/u;
+// Full-width punctuation typed by Chinese input methods reads as its ASCII form (the lexer folds it the same way).
+const FULLWIDTH = /^[\uFF01-\uFF5E【】、。×÷]/u;
+
+const dslLanguage = StreamLanguage.define({
+  name: "taizhang-dsl",
+  token(stream) {
+    if (stream.eatSpace()) return null;
+    if (!vocabulary) {
+      stream.skipToEnd();
+      return null;
+    }
+    const re = vocabulary.regex;
+    if (re.COMMENT && stream.match(re.COMMENT)) return "comment";
+    if (re.DATE && stream.match(re.DATE)) return "number";
+    if (re.NUMBER && stream.match(re.NUMBER)) return "number";
+    if (re.STRING && stream.match(re.STRING)) return "string";
+    if (re.QNAME && stream.match(re.QNAME)) return "variableName";
+    if (re.COMP_OP && stream.match(re.COMP_OP)) return "operator";
+    if (stream.match(re.PUNCT)) return "punctuation";
+    if (stream.match(FULLWIDTH)) return "operator";
+    const rest = stream.string.slice(stream.pos);
+    for (const [word, style] of words) {
+      if (!rest.startsWith(word)) continue;
+      const isAscii = /^[\x00-\x7f]+$/.test(word);
+      const after = rest.charAt(word.length);
+      if (isAscii && after && WORD_CHAR.test(after)) continue; // `and` inside `android`
+      stream.pos += word.length;
+      return style;
+    }
+    if (rest.match(/^[A-Za-z_]/)) {
+      stream.match(/^[\p{L}\p{N}_]+/u);
+      return "invalid";
+    }
+    stream.next();
+    return WORD_CHAR.test(stream.current()) ? "invalid" : null;
+  },
+  tokenTable: { function: tags.function(tags.variableName), invalid: tags.invalid },
+});
+
+const highlight = HighlightStyle.define([
+  { tag: tags.keyword, color: "#8250df", fontWeight: "600" },
+  { tag: tags.atom, color: "#8250df" },
+  { tag: tags.number, color: "#0550ae" },
+  { tag: tags.string, color: "#0a3069" },
+  { tag: tags.comment, color: "#6e7781", fontStyle: "italic" },
+  { tag: tags.operator, color: "#cf222e" },
+  { tag: tags.function(tags.variableName), color: "#953800", fontWeight: "600" },
+  { tag: tags.variableName, color: "#116329" },
+  { tag: tags.invalid, color: "#1f2328" },
+]);
+
+// --- completion -----------------------------------------------------------------------------------------------
+
+function completions(context) {
+  if (!vocabulary) return null;
+  const before = context.matchBefore(/[\p{L}\p{N}_.]+/u);
+  if (!before && !context.explicit) return null;
+  const options = [];
+  for (const item of vocabulary.names) {
+    options.push({
+      label: item.name,
+      detail: item.type,
+      info: item.label && item.label !== item.name ? item.label : undefined,
+      type: item.indicator ? "constant" : "variable",
+      boost: 2,
+    });
+  }
+  for (const fn of vocabulary.functions) {
+    for (const spelling of [fn.name, ...fn.aliases]) {
+      options.push({
+        label: spelling,
+        detail: `${i18n.function} ${fn.name}`,
+        info: fn.doc,
+        type: "function",
+        apply: spelling + "(",
+      });
+    }
+  }
+  for (const kw of vocabulary.keywords) {
+    options.push({ label: kw.word, detail: i18n.keyword, type: "keyword", boost: -1 });
+  }
+  return { from: before ? before.from : context.pos, options, validFor: /^[\p{L}\p{N}_.]*$/u };
+}
+
+// --- diagnostics ----------------------------------------------------------------------------------------------
+
+// The server counts columns in characters (code points); CodeMirror in UTF-16 units.
+function offsetOf(doc, line, column) {
+  const lineNo = Math.min(Math.max(line, 1), doc.lines);
+  const text = doc.line(lineNo);
+  let pos = text.from;
+  let chars = 1;
+  for (const ch of text.text) {
+    if (chars >= column) break;
+    pos += ch.length;
+    chars += 1;
+  }
+  return Math.min(pos, text.to);
+}
+
+function showDiagnostics(result) {
+  diagnosticsList.replaceChildren();
+  for (const d of result.diagnostics || []) {
+    const li = document.createElement("li");
+    li.dataset.code = d.code;
+    const pos = document.createElement("span");
+    pos.className = "pos";
+    pos.textContent = `${d.code} ${fmt(i18n.position, d)}`;
+    li.append(pos, document.createTextNode(d.message));
+    diagnosticsList.append(li);
+  }
+  verdictLine.className = "verdict";
+  verdictLine.textContent = "";
+  if (result.verdict) {
+    verdictLine.classList.add(result.verdict.in_database ? "in-db" : "in-py");
+    verdictLine.textContent = result.verdict.text;
+  }
+}
+
+async function serverLint(view) {
+  const source = view.state.doc.toString();
+  if (!vocabulary || !source.trim()) {
+    showDiagnostics({ diagnostics: [] });
+    return [];
+  }
+  let result;
+  try {
+    result = await post(root.dataset.checkUrl, { type: typeSelect.value, source });
+  } catch (error) {
+    verdictLine.className = "verdict";
+    verdictLine.textContent = error.message;
+    return [];
+  }
+  if (view.state.doc.toString() !== source) return []; // typed on meanwhile: the next run will report
+  showDiagnostics(result);
+  const doc = view.state.doc;
+  return result.diagnostics.map((d) => {
+    let from = offsetOf(doc, d.line, d.column);
+    let to = offsetOf(doc, d.end_line || d.line, d.end_column || d.column + 1);
+    if (to <= from) to = Math.min(from + 1, doc.length);
+    if (from >= doc.length && doc.length > 0) from = doc.length - 1;
+    return { from, to, severity: "error", message: `${d.code} ${d.message}` };
+  });
+}
+
+// --- the editor -----------------------------------------------------------------------------------------------
+
+const textarea = document.getElementById("rule-source");
+const view = new EditorView({
+  state: EditorState.create({
+    doc: textarea.value,
+    extensions: [
+      history(),
+      drawSelection(),
+      dslLanguage,
+      syntaxHighlighting(highlight),
+      autocompletion({ override: [completions], activateOnTyping: true }),
+      linter(serverLint, { delay: 300 }),
+      lintGutter(),
+      placeholder(textarea.placeholder),
+      EditorView.lineWrapping,
+      EditorView.contentAttributes.of({ "aria-labelledby": "rule-source-label", "aria-multiline": "true" }),
+      keymap.of([...completionKeymap, ...defaultKeymap, ...historyKeymap]),
+      EditorView.updateListener.of((update) => {
+        if (update.docChanged) textarea.value = update.state.doc.toString();
+      }),
+    ],
+  }),
+});
+textarea.hidden = true;
+textarea.after(view.dom);
+view.dom.id = "rule-codemirror";
+
+async function loadType() {
+  const type = typeSelect.value;
+  const [vocab, projects] = await Promise.all([
+    fetch(`${root.dataset.vocabularyUrl}?type=${encodeURIComponent(type)}`, { credentials: "same-origin" }).then((r) =>
+      r.json(),
+    ),
+    fetch(`${root.dataset.projectsUrl}?type=${encodeURIComponent(type)}`, { credentials: "same-origin" }).then((r) =>
+      r.json(),
+    ),
+  ]);
+  if (vocab.names) {
+    compileVocabulary(vocab);
+    vocabulary = vocab;
+  }
+  const picker = document.getElementById("try-project");
+  picker.replaceChildren();
+  for (const p of projects.projects || []) {
+    const option = document.createElement("option");
+    option.value = p.id;
+    option.textContent = `${p.name}（${p.org}）`;
+    picker.append(option);
+  }
+  if (!picker.options.length) {
+    const option = document.createElement("option");
+    option.value = "";
+    option.textContent = i18n.noProjects;
+    picker.append(option);
+  }
+  // re-highlight with the new vocabulary and re-check against the new type
+  view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: view.state.doc.toString() } });
+  forceLinting(view);
+  root.dataset.ready = "true";
+}
+
+typeSelect.addEventListener("change", loadType);
+loadType();
+
+// --- 试算 and 影响范围 ----------------------------------------------------------------------------------------------
+
+function shown(value) {
+  if (value === true) return i18n.yes;
+  if (value === false) return i18n.no;
+  if (value === null || value === undefined) return i18n.null;
+  if (Array.isArray(value)) return "[" + value.map(shown).join(", ") + "]";
+  return String(value);
+}
+
+function traceTree(node) {
+  const li = document.createElement("li");
+  const code = document.createElement("code");
+  code.textContent = node.text;
+  li.append(code, document.createTextNode(` → ${node.evaluated ? shown(node.value) : "—"}`));
+  if (node.children && node.children.length) {
+    const ul = document.createElement("ul");
+    for (const child of node.children) ul.append(traceTree(child));
+    li.append(ul);
+  }
+  return li;
+}
+
+function problem(box, text) {
+  const p = document.createElement("p");
+  p.className = "error";
+  p.textContent = text;
+  box.replaceChildren(p);
+}
+
+function source() {
+  return view.state.doc.toString();
+}
+
+document.getElementById("try-run").addEventListener("click", async () => {
+  const box = document.getElementById("try-result");
+  if (!source().trim()) return problem(box, i18n.empty);
+  try {
+    const data = await post(root.dataset.tryUrl, {
+      type: typeSelect.value,
+      source: source(),
+      project: document.getElementById("try-project").value,
+    });
+    if (!data.ok) return problem(box, i18n.fixFirst);
+    const value = document.createElement("p");
+    value.className = "value " + (data.fires ? "fires" : "quiet");
+    value.textContent = fmt(i18n.valueLine, { value: shown(data.value), verdict: data.fires ? i18n.fires : i18n.quiet });
+    const caption = document.createElement("p");
+    caption.className = "muted";
+    caption.textContent = `${i18n.trace} · ${data.project.name}`;
+    const tree = document.createElement("ul");
+    tree.className = "trace";
+    tree.append(traceTree(data.trace));
+    box.replaceChildren(value, caption, tree);
+  } catch (error) {
+    problem(box, error.message);
+  }
+});
+
+document.getElementById("impact-run").addEventListener("click", async () => {
+  const box = document.getElementById("impact-result");
+  if (!source().trim()) return problem(box, i18n.empty);
+  try {
+    const data = await post(root.dataset.impactUrl, {
+      type: typeSelect.value,
+      source: source(),
+      org: document.getElementById("impact-org").value,
+    });
+    if (!data.ok) return problem(box, i18n.fixFirst);
+    const head = document.createElement("p");
+    head.className = "value";
+    head.textContent = data.count ? fmt(i18n.count, { n: data.count }) : i18n.none;
+    const list = document.createElement("ul");
+    list.className = "hits";
+    for (const p of data.projects) {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = p.url;
+      a.textContent = p.name;
+      const org = document.createElement("div");
+      org.className = "muted";
+      org.textContent = p.org;
+      li.append(a, org);
+      list.append(li);
+    }
+    const parts = [head, list];
+    if (data.truncated) {
+      const more = document.createElement("p");
+      more.className = "muted";
+      more.textContent = i18n.truncated;
+      parts.push(more);
+    }
+    box.replaceChildren(...parts);
+  } catch (error) {
+    problem(box, error.message);
+  }
+});
