@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import flows, views
 
 app_name = "admin_ui"
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("rules/check/", views.rule_check, name="rule-check"),
     path("rules/try/", views.rule_try, name="rule-try"),
     path("rules/impact/", views.rule_impact, name="rule-impact"),
+    path("flows/<str:type_code>/", flows.flow_designer, name="flow-designer"),
+    path("flows/<str:type_code>/preview/", flows.flow_preview, name="flow-preview"),
+    path("flows/<str:type_code>/save/", flows.flow_save, name="flow-save"),
+    path("flows/<str:type_code>/publish/", flows.flow_publish, name="flow-publish"),
 ]
