@@ -26,6 +26,7 @@ from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 import dsl
@@ -116,8 +117,7 @@ def _python_matches(checked: dsl.CheckedExpr, ctx: RuleContext, queryset, *, tod
     """Chunked Python evaluation: at most ``CHUNK`` projects (with the lists the rule reads) in memory at once."""
     compiled = dsl.compile(checked)
     reads = ctx.base_reads(checked.reads)
-    lists = {"支出": "expenditures", "合同": "contracts", "预算明细": "budget_lines"}
-    related = [lists[name] for name in LIST_NAMES if name in reads]
+    related = _related(reads)
     rows = queryset.order_by("id")
     if related:
         rows = rows.prefetch_related(*related)
@@ -212,13 +212,26 @@ def _pause_for_tests() -> None:
         time.sleep(seconds)
 
 
+_RELATED = {"支出": "expenditures", "合同": "contracts", "预算明细": "budget_lines"}
+
+
+def _related(reads: Iterable[str]) -> list[str]:
+    """The project relations holding the money lists a rule reads (to prefetch them, never one query per project)."""
+    return [_RELATED[name] for name in LIST_NAMES if name in reads]
+
+
 def _fire_all(rule: Rule, hits: set[int], open_alerts: dict, today: date, result: SweepResult) -> None:
     for chunk in _chunks(sorted(hits), CHUNK):
-        projects = Project.objects.filter(id__in=chunk).select_related(
-            "org", "type_version__type", "form_version__form"
+        projects = list(
+            Project.objects.filter(id__in=chunk).select_related(
+                "org", "type_version__type", "form_version__form"
+            )
         )
+        bounds = {p.id: bind(rule, p) for p in projects}
+        reads = frozenset().union(*(b.reads for b in bounds.values() if b is not None))
+        prefetch_related_objects(projects, *_related(reads))
         for project in projects:
-            bound = bind(rule, project)
+            bound = bounds[project.id]
             if bound is None:
                 continue
             record = project_record(project, bound.ctx, today=today, needs=bound.reads)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from projects.config import FORM_ROLES, LEDGER_TARGETS
+from projects.config import CONFIG_KEYS, FORM_ROLES, LEDGER_TARGETS
 
 __all__ = [
     "canonical_bundle",
@@ -82,18 +82,6 @@ UI_FIELD_KEYS = (
     "page_size",
     "rows",
     "item",
-)
-CONFIG_KEYS = (
-    "name",
-    "category",
-    "stages",
-    "forms",
-    "field_map",
-    "indicators",
-    "thresholds",
-    "public_fields",
-    "extend_forms",
-    "flows",
 )
 FLOW_KEYS = ("code", "name", "transition", "no_approver", "skip_repeated", "resume_at_returner", "steps")
 STEP_KEYS = ("code", "name", "when", "approvers", "mode", "ratio", "sla", "on_timeout", "next")

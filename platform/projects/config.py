@@ -30,7 +30,8 @@ DEFAULT_STAGES = [{"code": "立项"}, {"code": "执行"}, {"code": "验收"}, {"
 CATEGORIES = ("基本建设", "技术改造", "单纯购置", "信息化", "其他")
 FORM_ROLES = ("立项申请", "进度报告", "支出登记", "验收申请", "每日简报")
 LEDGER_TARGETS = ("name", "budget", "planned_start", "planned_end", "description", "year")
-KNOWN_KEYS = {
+# A type's configuration keys, in the order a bundle writes them.
+CONFIG_KEYS = (
     "name",
     "category",
     "stages",
@@ -41,7 +42,8 @@ KNOWN_KEYS = {
     "public_fields",
     "extend_forms",
     "flows",
-}
+)
+KNOWN_KEYS = frozenset(CONFIG_KEYS)
 INDICATOR_FORMATS = ("number", "money", "percent", "days", "bool")
 
 # What every indicator, rule and guard may read about a project, beside its 立项 form fields.

@@ -12,28 +12,18 @@ from django.utils import timezone
 
 from rules.models import Alert, AlertStatus, RulePack
 from rules.services.alerts import alerts_escalate
-from tests.rules.rule_fixtures import laojiu_project, make_pack, pay
+from tests.rules.rule_fixtures import BLOCK_PAYMENTS, OVERSPEND, laojiu_project, make_pack, pay
 
 from .conftest import SCREENSHOTS, screenshot
 from .test_form_fill import _login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-OVER = {
-    "code": "CZ-01",
-    "name": "超预算支出预警",
-    "condition": "超支率 > 5%",
-    "severity": "预警",
-    "message": "{项目名称}已支出{已支出:万元}，超出预算{超支率:%}",
-    "notify": ["staff", "regulator"],
-}
+OVER = {**OVERSPEND, "name": "超预算支出预警", "message": "{项目名称}已支出{已支出:万元}，超出预算{超支率:%}"}
 BLOCK = {
-    "code": "CZ-02",
+    **BLOCK_PAYMENTS,
     "name": "严重超预算暂停支出",
-    "condition": "超支率 > 10%",
-    "severity": "严重",
     "message": "超出预算{超支率:%}，暂停登记新的支出，须先报批调整概算",
-    "block": ["支出登记"],
 }
 
 

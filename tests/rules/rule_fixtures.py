@@ -10,6 +10,24 @@ from typing import Any
 
 import yaml
 
+# The rules most tests need, as ``rules.models.Rule`` fields: a 超支 warning, and a rule that stops payments at 10%.
+OVERSPEND = {
+    "code": "CZ-01",
+    "name": "超支预警",
+    "condition": "超支率 > 5%",
+    "severity": "预警",
+    "message": "{项目名称}超支{超支率:%}",
+    "notify": ["staff", "regulator"],
+}
+BLOCK_PAYMENTS = {
+    "code": "CZ-02",
+    "name": "严重超支禁止支出",
+    "condition": "超支率 > 10%",
+    "severity": "严重",
+    "message": "超支{超支率:%}，暂停登记新的支出",
+    "block": ["支出登记"],
+}
+
 
 def make_pack(
     org: Any,

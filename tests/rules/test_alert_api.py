@@ -12,26 +12,11 @@ from django.utils import timezone
 
 from rules.models import AlertStatus, Notification, RulePack
 
-from .rule_fixtures import laojiu_project, make_pack, pack_text, pay
+from .rule_fixtures import BLOCK_PAYMENTS, OVERSPEND, laojiu_project, make_pack, pack_text, pay
 
 pytestmark = pytest.mark.django_db
 
-OVER = {
-    "code": "CZ-01",
-    "name": "超支预警",
-    "condition": "超支率 > 5%",
-    "severity": "预警",
-    "message": "{项目名称}超支{超支率:%}",
-    "notify": ["staff", "regulator"],
-}
-BLOCK = {
-    "code": "CZ-02",
-    "name": "严重超支禁止支出",
-    "condition": "超支率 > 10%",
-    "severity": "严重",
-    "message": "超支{超支率:%}，暂停登记新的支出",
-    "block": ["支出登记"],
-}
+OVER, BLOCK = OVERSPEND, BLOCK_PAYMENTS
 
 
 @pytest.fixture

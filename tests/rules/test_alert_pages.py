@@ -15,18 +15,11 @@ from projects.models import Expenditure
 from rules.models import Alert, AlertStatus, Notification
 from rules.services import alerts as svc
 
-from .rule_fixtures import laojiu_project, make_pack, pay
+from .rule_fixtures import BLOCK_PAYMENTS, OVERSPEND, laojiu_project, make_pack, pay
 
 pytestmark = pytest.mark.django_db
 
-OVER = {
-    "code": "CZ-01",
-    "name": "超支预警",
-    "condition": "超支率 > 5%",
-    "severity": "预警",
-    "message": "{项目名称}超支{超支率:%}，已支出{已支出:万元}",
-    "notify": ["staff", "regulator"],
-}
+OVER = {**OVERSPEND, "message": "{项目名称}超支{超支率:%}，已支出{已支出:万元}"}
 SEVERE = {
     "code": "CZ-02",
     "name": "严重超支",
@@ -34,14 +27,7 @@ SEVERE = {
     "severity": "严重",
     "message": "{项目名称}严重超支{超支率:%}",
 }
-BLOCK = {
-    "code": "CZ-03",
-    "name": "超支两成禁止支出",
-    "condition": "超支率 > 20%",
-    "severity": "严重",
-    "message": "超支{超支率:%}，暂停登记新的支出",
-    "block": ["支出登记"],
-}
+BLOCK = {**BLOCK_PAYMENTS, "code": "CZ-03", "name": "超支两成禁止支出", "condition": "超支率 > 20%"}
 
 
 @pytest.fixture

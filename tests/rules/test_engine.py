@@ -13,27 +13,17 @@ from projects.models import Expenditure, Project
 from rules.engine import RuleBlocked
 from rules.models import Alert, AlertEvent, AlertStatus, Notification
 
-from .rule_fixtures import laojiu_project, make_pack, pay
+from .rule_fixtures import BLOCK_PAYMENTS, OVERSPEND, laojiu_project, make_pack, pay
 
 pytestmark = pytest.mark.django_db
 
 OVER5 = {
-    "code": "CZ-01",
-    "name": "超支预警",
-    "condition": "超支率 > 5%",
-    "severity": "预警",
+    **OVERSPEND,
     "message": "{项目名称}超支{超支率:%}，已支出{已支出:万元}",
     "notify": ["staff"],
     "email": True,
 }
-OVER10 = {
-    "code": "CZ-02",
-    "name": "严重超支禁止支出",
-    "condition": "超支率 > 10%",
-    "severity": "严重",
-    "message": "超支{超支率:%}，暂停登记新的支出",
-    "block": ["支出登记"],
-}
+OVER10 = BLOCK_PAYMENTS
 
 
 @pytest.fixture

@@ -11,41 +11,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from audit.models import AuditEvent
 from projects.models import Project
 from workflow import services as wf
 from workflow.models import (
     ApprovalTask,
     FlowInstance,
     InstanceStatus,
-    TaskStatus,
 )
 
 from .conftest import FLOWS
+from .helpers import api_error, open_task, submit
 
 pytestmark = pytest.mark.django_db
-
-
-def _submit(flows, budget: str = "3000000.00") -> FlowInstance:
-    project = flows.project(budget)
-    return wf.stage_request(actor=flows.clerk, project=project, to_stage="执行")[1]
-
-
-def _task(instance: FlowInstance, username: str) -> ApprovalTask:
-    return instance.tasks.get(assignee__username=username, status=TaskStatus.OPEN)
-
-
-def _audited(instance: FlowInstance, action: str) -> int:
-    return AuditEvent.objects.filter(action=f"approval.{action}", object_id=str(instance.pk)).count()
-
-
-def _error(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"code", "message", "fields"}
-    if code:
-        assert body["code"] == code, body
-    return body
 
 
 # ── schema and definitions ──────────────────────────────────────────────────────────────────────────────────────
@@ -100,7 +77,7 @@ def test_type_flows_are_listed_parsed_with_a_diagram(flows, api):
         "edges"
     ]
     assert diagram["mermaid"].startswith("flowchart TD")
-    _error(client.get("/api/v1/project-types/nosuch/flows/"), 404, "not_found")
+    api_error(client.get("/api/v1/project-types/nosuch/flows/"), 404, "not_found")
 
 
 def test_type_without_published_version_has_no_flows(flows, api, config_admin):
@@ -111,7 +88,7 @@ def test_type_without_published_version_has_no_flows(flows, api, config_admin):
         actor=config_admin, org=flows.world.city, code="draftonly", config=TYPE_CONFIG
     )
     client = api.as_user(config_admin)
-    _error(client.get("/api/v1/project-types/draftonly/flows/"), 409, "not_published")
+    api_error(client.get("/api/v1/project-types/draftonly/flows/"), 409, "not_published")
 
 
 def test_flows_validate_reports_problems_with_paths(flows, api, config_admin):
@@ -144,8 +121,8 @@ def test_flows_validate_reports_problems_with_paths(flows, api, config_admin):
 
     shape = client.post("/api/v1/flows/validate/", {"type": "flowtype", "flows": "x"}, format="json")
     assert shape.json()["ok"] is False and shape.json()["problems"][0]["path"].startswith("flows")
-    _error(client.post("/api/v1/flows/validate/", {"flows": []}, format="json"), 400, "validation_failed")
-    _error(
+    api_error(client.post("/api/v1/flows/validate/", {"flows": []}, format="json"), 400, "validation_failed")
+    api_error(
         client.post("/api/v1/flows/validate/", {"type": "nosuch", "flows": []}, format="json"),
         404,
         "not_found",
@@ -184,11 +161,11 @@ def test_stage_move_starts_an_approval_that_shows_in_every_box(flows, api):
     assert ks1.get("/api/v1/approvals/", {"box": "todo"}).json()["count"] == 0
     done = ks1.get("/api/v1/approvals/", {"box": "done"}).json()
     assert [r["task"]["status"] for r in done["results"]] == ["approved"]
-    _error(ks1.get("/api/v1/approvals/", {"box": "nosuch"}), 400, "validation_failed")
+    api_error(ks1.get("/api/v1/approvals/", {"box": "nosuch"}), 400, "validation_failed")
 
 
 def test_approval_list_filters_and_the_all_box_is_scoped(flows, api):
-    small = _submit(flows, "3000000.00")
+    small = submit(flows, "3000000.00")
     flows.project("20000000.00")
     project = Project.objects.get(pk=small.project_id)
     regulator = api.as_user(flows.world.users["regulator"])
@@ -198,8 +175,8 @@ def test_approval_list_filters_and_the_all_box_is_scoped(flows, api):
     assert regulator.get("/api/v1/approvals/", {"box": "all", "transition": "支出审批"}).json()["count"] == 0
     assert regulator.get("/api/v1/approvals/", {"box": "all", "search": project.code}).json()["count"] == 1
     assert regulator.get("/api/v1/approvals/", {"box": "all", "project": project.pk}).json()["count"] == 1
-    _error(regulator.get("/api/v1/approvals/", {"box": "all", "status": "x"}), 400, "validation_failed")
-    _error(regulator.get("/api/v1/approvals/", {"box": "all", "project": "x"}), 400, "validation_failed")
+    api_error(regulator.get("/api/v1/approvals/", {"box": "all", "status": "x"}), 400, "validation_failed")
+    api_error(regulator.get("/api/v1/approvals/", {"box": "all", "project": "x"}), 400, "validation_failed")
     other_district = api.__class__().as_user(flows.world.users["clerk_b"])
     assert other_district.get("/api/v1/approvals/", {"box": "all"}).json()["count"] == 0
     ks1 = api.__class__().as_user(flows.ks1)
@@ -208,8 +185,8 @@ def test_approval_list_filters_and_the_all_box_is_scoped(flows, api):
 
 
 def test_approval_detail_has_snapshot_tasks_timeline_and_diagram(flows, api):
-    instance = _submit(flows, "20000000.00")
-    wf.task_approve(actor=flows.ks1, task=_task(instance, "ks1"), comment="同意上报")
+    instance = submit(flows, "20000000.00")
+    wf.task_approve(actor=flows.ks1, task=open_task(instance, "ks1"), comment="同意上报")
     client = api.as_user(flows.clerk)
     body = client.get(f"/api/v1/approvals/{instance.pk}/").json()
     assert body["definition"]["code"] == "lixiang" and body["definition"]["steps"][1]["code"] == "czj"
@@ -239,12 +216,12 @@ def test_approval_detail_has_snapshot_tasks_timeline_and_diagram(flows, api):
     }
     cz1 = api.__class__().as_user(flows.cz1)
     allowed = cz1.get(f"/api/v1/approvals/{instance.pk}/").json()["allowed"]
-    assert allowed["tasks"] == [_task(instance, "cz1").pk] and allowed["return_to"] == ["applicant", "ks"]
+    assert allowed["tasks"] == [open_task(instance, "cz1").pk] and allowed["return_to"] == ["applicant", "ks"]
 
 
 def test_a_small_project_shows_the_skipped_step(flows, api):
-    instance = _submit(flows, "3000000.00")
-    wf.task_approve(actor=flows.ks1, task=_task(instance, "ks1"))
+    instance = submit(flows, "3000000.00")
+    wf.task_approve(actor=flows.ks1, task=open_task(instance, "ks1"))
     body = api.as_user(flows.ks1).get(f"/api/v1/approvals/{instance.pk}/").json()
     states = {n["id"]: n["state"] for n in body["diagram"]["nodes"]}
     assert states["czj"] == "skipped" and states["ld"] == "current"
@@ -252,12 +229,12 @@ def test_a_small_project_shows_the_skipped_step(flows, api):
 
 
 def test_instances_outside_the_scope_are_not_found(flows, api):
-    instance = _submit(flows)
+    instance = submit(flows)
     outsider = api.as_user(flows.world.users["clerk_b"])
-    _error(outsider.get(f"/api/v1/approvals/{instance.pk}/"), 404, "not_found")
-    _error(outsider.post(f"/api/v1/approvals/{instance.pk}/withdraw/", {}, format="json"), 404)
-    _error(outsider.post(f"/api/v1/approvals/{instance.pk}/urge/", {}, format="json"), 404)
-    _error(outsider.get("/api/v1/approvals/999999/"), 404, "not_found")
+    api_error(outsider.get(f"/api/v1/approvals/{instance.pk}/"), 404, "not_found")
+    api_error(outsider.post(f"/api/v1/approvals/{instance.pk}/withdraw/", {}, format="json"), 404)
+    api_error(outsider.post(f"/api/v1/approvals/{instance.pk}/urge/", {}, format="json"), 404)
+    api_error(outsider.get("/api/v1/approvals/999999/"), 404, "not_found")
     assert outsider.get("/api/v1/approvals/abc/").status_code == 404
 
 
@@ -265,9 +242,9 @@ def test_instances_outside_the_scope_are_not_found(flows, api):
 
 
 def test_inbox_puts_overdue_first_then_oldest_with_constant_queries(flows, api):
-    instances = [_submit(flows) for _ in range(4)]
+    instances = [submit(flows) for _ in range(4)]
     now = timezone.now()
-    tasks = [_task(i, "ks1") for i in instances]
+    tasks = [open_task(i, "ks1") for i in instances]
     plan = [  # (opened days ago, due in days): 1 and 3 are overdue
         (5, 3),
         (1, -1),
@@ -294,8 +271,8 @@ def test_inbox_puts_overdue_first_then_oldest_with_constant_queries(flows, api):
     ]
     assert client.get("/api/v1/approval-tasks/", {"overdue": "false"}).json()["count"] == 2
     assert client.get("/api/v1/approval-tasks/", {"project": instances[0].project_id}).json()["count"] == 1
-    _error(client.get("/api/v1/approval-tasks/", {"overdue": "maybe"}), 400, "validation_failed")
-    _error(client.get("/api/v1/approval-tasks/", {"page_size": 0}), 400, "validation_failed")
+    api_error(client.get("/api/v1/approval-tasks/", {"overdue": "maybe"}), 400, "validation_failed")
+    api_error(client.get("/api/v1/approval-tasks/", {"page_size": 0}), 400, "validation_failed")
     paged = client.get("/api/v1/approval-tasks/", {"page_size": 3, "page": 2}).json()
     assert [r["id"] for r in paged["results"]] == [tasks[2].pk]
 

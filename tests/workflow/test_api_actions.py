@@ -21,29 +21,9 @@ from workflow.models import (
     TaskStatus,
 )
 
+from .helpers import api_error, audited, open_task, submit
+
 pytestmark = pytest.mark.django_db
-
-
-def _submit(flows, budget: str = "3000000.00") -> FlowInstance:
-    project = flows.project(budget)
-    return wf.stage_request(actor=flows.clerk, project=project, to_stage="执行")[1]
-
-
-def _task(instance: FlowInstance, username: str) -> ApprovalTask:
-    return instance.tasks.get(assignee__username=username, status=TaskStatus.OPEN)
-
-
-def _audited(instance: FlowInstance, action: str) -> int:
-    return AuditEvent.objects.filter(action=f"approval.{action}", object_id=str(instance.pk)).count()
-
-
-def _error(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"code", "message", "fields"}
-    if code:
-        assert body["code"] == code, body
-    return body
 
 
 # ── acting on tasks ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -51,8 +31,8 @@ def _error(response, status: int, code: str | None = None) -> dict:
 
 def test_approve_with_comment_and_attachment_through_multipart(flows, api, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    instance = _submit(flows)
-    task = _task(instance, "ks1")
+    instance = submit(flows)
+    task = open_task(instance, "ks1")
     client = api.as_user(flows.ks1)
     upload = SimpleUploadedFile("审核意见.pdf", b"%PDF-1.4 test", content_type="application/pdf")
     response = client.post(
@@ -66,18 +46,18 @@ def test_approve_with_comment_and_attachment_through_multipart(flows, api, setti
     assert body["task"]["attachment"] and body["approval"]["current_step"] == "ld"
     event = FlowEvent.objects.get(instance=instance, action="approve")
     assert event.attachment and event.note == "同意，附审核意见"
-    assert _audited(instance, "approve") == 1
+    assert audited(instance, "approve") == 1
     timeline = client.get(f"/api/v1/approvals/{instance.pk}/").json()["timeline"]
     assert next(e for e in timeline if e["action"] == "approve")["attachment"]
 
 
 def test_only_my_open_task_in_my_scope(flows, api):
-    instance = _submit(flows)
-    task = _task(instance, "ks1")
+    instance = submit(flows)
+    task = open_task(instance, "ks1")
     ks2 = api.as_user(flows.ks2)
-    _error(ks2.post(f"/api/v1/approval-tasks/{task.pk}/approve/", {}, format="json"), 403, "not_your_task")
+    api_error(ks2.post(f"/api/v1/approval-tasks/{task.pk}/approve/", {}, format="json"), 403, "not_your_task")
     applicant = api.__class__().as_user(flows.clerk)
-    _error(
+    api_error(
         applicant.post(f"/api/v1/approval-tasks/{task.pk}/approve/", {}, format="json"), 403, "not_your_task"
     )
     outsider = api.__class__().as_user(flows.world.users["clerk_b"])
@@ -87,34 +67,36 @@ def test_only_my_open_task_in_my_scope(flows, api):
         ("transfer", {"user": "ks2"}),
         ("add-signer", {"user": "ks2"}),
     ):
-        _error(
+        api_error(
             outsider.post(f"/api/v1/approval-tasks/{task.pk}/{verb}/", payload, format="json"),
             404,
             "not_found",
         )
-    _error(outsider.post("/api/v1/approval-tasks/999999/approve/", {}, format="json"), 404, "not_found")
+    api_error(outsider.post("/api/v1/approval-tasks/999999/approve/", {}, format="json"), 404, "not_found")
 
     ks1 = api.__class__().as_user(flows.ks1)
     assert ks1.post(f"/api/v1/approval-tasks/{task.pk}/approve/", {}, format="json").status_code == 200
-    _error(ks1.post(f"/api/v1/approval-tasks/{task.pk}/approve/", {}, format="json"), 409, "task_closed")
+    api_error(ks1.post(f"/api/v1/approval-tasks/{task.pk}/approve/", {}, format="json"), 409, "task_closed")
     cancelled = instance.tasks.get(assignee=flows.ks2, step="ks")
     assert cancelled.status == TaskStatus.CANCELLED
-    _error(ks2.post(f"/api/v1/approval-tasks/{cancelled.pk}/approve/", {}, format="json"), 409, "task_closed")
-    assert _audited(instance, "approve") == 1
+    api_error(
+        ks2.post(f"/api/v1/approval-tasks/{cancelled.pk}/approve/", {}, format="json"), 409, "task_closed"
+    )
+    assert audited(instance, "approve") == 1
 
 
 def test_return_to_the_applicant_then_resubmit(flows, api):
-    instance = _submit(flows, "20000000.00")
-    wf.task_approve(actor=flows.ks1, task=_task(instance, "ks1"))
+    instance = submit(flows, "20000000.00")
+    wf.task_approve(actor=flows.ks1, task=open_task(instance, "ks1"))
     cz1 = api.as_user(flows.cz1)
-    task = _task(instance, "cz1")
-    body = _error(
+    task = open_task(instance, "cz1")
+    body = api_error(
         cz1.post(f"/api/v1/approval-tasks/{task.pk}/return/", {"reason": " "}, format="json"),
         400,
         "validation_failed",
     )
     assert "reason" in body["fields"]
-    _error(
+    api_error(
         cz1.post(f"/api/v1/approval-tasks/{task.pk}/return/", {"reason": "x", "to": "ld"}, format="json"),
         400,
         "validation_failed",
@@ -124,25 +106,27 @@ def test_return_to_the_applicant_then_resubmit(flows, api):
     )
     assert returned.status_code == 200, returned.content
     assert returned.json()["approval"]["status"] == "returned"
-    assert _audited(instance, "return") == 1
+    assert audited(instance, "return") == 1
 
     clerk = api.__class__().as_user(flows.clerk)
     detail = clerk.get(f"/api/v1/approvals/{instance.pk}/").json()
     assert detail["allowed"]["resubmit"] is True and detail["allowed"]["withdraw"] is True
     assert {n["id"]: n["state"] for n in detail["diagram"]["nodes"]}["czj"] == "returned"
-    _error(cz1.post(f"/api/v1/approvals/{instance.pk}/resubmit/", {}, format="json"), 403, "not_applicant")
+    api_error(cz1.post(f"/api/v1/approvals/{instance.pk}/resubmit/", {}, format="json"), 403, "not_applicant")
     again = clerk.post(f"/api/v1/approvals/{instance.pk}/resubmit/", {"note": "已补充说明"}, format="json")
     assert again.status_code == 200, again.content
     assert again.json()["status"] == "running" and again.json()["current_step"] == "czj"
     assert again.json()["round"] == 2
-    _error(clerk.post(f"/api/v1/approvals/{instance.pk}/resubmit/", {}, format="json"), 409, "invalid_state")
-    assert _audited(instance, "resubmit") == 1
+    api_error(
+        clerk.post(f"/api/v1/approvals/{instance.pk}/resubmit/", {}, format="json"), 409, "invalid_state"
+    )
+    assert audited(instance, "resubmit") == 1
 
 
 def test_return_to_a_step_already_passed(flows, api):
-    instance = _submit(flows, "20000000.00")
-    wf.task_approve(actor=flows.ks1, task=_task(instance, "ks1"))
-    task = _task(instance, "cz2")
+    instance = submit(flows, "20000000.00")
+    wf.task_approve(actor=flows.ks1, task=open_task(instance, "ks1"))
+    task = open_task(instance, "cz2")
     response = api.as_user(flows.cz2).post(
         f"/api/v1/approval-tasks/{task.pk}/return/", {"reason": "请复核投资估算", "to": "ks"}, format="json"
     )
@@ -156,19 +140,19 @@ def test_return_to_a_step_already_passed(flows, api):
 
 
 def test_transfer_and_add_signer(flows, api):
-    instance = _submit(flows)
+    instance = submit(flows)
     ks3 = UserFactory(username="ks3", display_name="张科员", org=flows.world.bureau_a, roles=("approver",))
     ks1 = api.as_user(flows.ks1)
-    task = _task(instance, "ks1")
-    _error(
+    task = open_task(instance, "ks1")
+    api_error(
         ks1.post(f"/api/v1/approval-tasks/{task.pk}/transfer/", {"user": "ks2"}, format="json"),
         400,
         "validation_failed",
     )  # already an approver of this step
-    _error(
+    api_error(
         ks1.post(f"/api/v1/approval-tasks/{task.pk}/transfer/", {"user": "clerk_a"}, format="json"), 400
     )  # the applicant
-    _error(
+    api_error(
         ks1.post(f"/api/v1/approval-tasks/{task.pk}/transfer/", {"user": "nosuchuser"}, format="json"), 400
     )
     moved = ks1.post(
@@ -180,10 +164,10 @@ def test_transfer_and_add_signer(flows, api):
     new_task = moved.json()["task"]
     assert new_task["assignee"]["username"] == "ks3" and new_task["status"] == "open"
     assert ApprovalTask.objects.get(pk=task.pk).status == TaskStatus.TRANSFERRED
-    assert _audited(instance, "transfer") == 1
+    assert audited(instance, "transfer") == 1
 
     ks3_client = api.__class__().as_user(ks3)
-    _error(
+    api_error(
         ks3_client.post(
             f"/api/v1/approval-tasks/{new_task['id']}/add-signer/",
             {"user": "ks1", "position": "sideways"},
@@ -203,50 +187,52 @@ def test_transfer_and_add_signer(flows, api):
         and added.json()["task"]["added_by"]["username"] == "ks3"
     )
     assert ApprovalTask.objects.get(pk=new_task["id"]).status == TaskStatus.WAITING
-    _error(
+    api_error(
         ks3_client.post(f"/api/v1/approval-tasks/{new_task['id']}/approve/", {}, format="json"),
         409,
         "task_closed",
     )  # waiting for the signer added before
-    assert _audited(instance, "add_signer") == 1
+    assert audited(instance, "add_signer") == 1
     inbox = ks1.get("/api/v1/approval-tasks/").json()["results"]
     assert [r["added"] for r in inbox] == [True]
 
 
 def test_withdraw_and_urge(flows, api):
-    instance = _submit(flows)
+    instance = submit(flows)
     clerk = api.as_user(flows.clerk)
     ks1 = api.__class__().as_user(flows.ks1)
-    _error(ks1.post(f"/api/v1/approvals/{instance.pk}/urge/", {}, format="json"), 403, "not_applicant")
+    api_error(ks1.post(f"/api/v1/approvals/{instance.pk}/urge/", {}, format="json"), 403, "not_applicant")
     urged = clerk.post(f"/api/v1/approvals/{instance.pk}/urge/", {}, format="json")
     assert urged.status_code == 200, urged.content
     assert urged.json()["reminded"] == 2 and urged.json()["approval"]["id"] == instance.pk
-    _error(clerk.post(f"/api/v1/approvals/{instance.pk}/urge/", {}, format="json"), 409, "rate_limited")
-    assert _audited(instance, "urge") == 1
+    api_error(clerk.post(f"/api/v1/approvals/{instance.pk}/urge/", {}, format="json"), 409, "rate_limited")
+    assert audited(instance, "urge") == 1
 
-    _error(ks1.post(f"/api/v1/approvals/{instance.pk}/withdraw/", {}, format="json"), 403, "not_applicant")
+    api_error(ks1.post(f"/api/v1/approvals/{instance.pk}/withdraw/", {}, format="json"), 403, "not_applicant")
     withdrawn = clerk.post(
         f"/api/v1/approvals/{instance.pk}/withdraw/", {"reason": "材料有误"}, format="json"
     )
     assert withdrawn.status_code == 200, withdrawn.content
     assert withdrawn.json()["status"] == "withdrawn"
-    assert _audited(instance, "withdraw") == 1
-    _error(clerk.post(f"/api/v1/approvals/{instance.pk}/withdraw/", {}, format="json"), 409, "invalid_state")
+    assert audited(instance, "withdraw") == 1
+    api_error(
+        clerk.post(f"/api/v1/approvals/{instance.pk}/withdraw/", {}, format="json"), 409, "invalid_state"
+    )
     detail = clerk.get(f"/api/v1/approvals/{instance.pk}/").json()
     assert {n["id"]: n["state"] for n in detail["diagram"]["nodes"]}["ks"] == "cancelled"
     assert ks1.get("/api/v1/approval-tasks/").json()["count"] == 0
 
-    acted = _submit(flows)
-    wf.task_approve(actor=flows.ks1, task=_task(acted, "ks1"))
-    _error(clerk.post(f"/api/v1/approvals/{acted.pk}/withdraw/", {}, format="json"), 409, "already_acted")
+    acted = submit(flows)
+    wf.task_approve(actor=flows.ks1, task=open_task(acted, "ks1"))
+    api_error(clerk.post(f"/api/v1/approvals/{acted.pk}/withdraw/", {}, format="json"), 409, "already_acted")
 
 
 def test_a_whole_approval_through_the_api_moves_the_project(flows, api):
-    instance = _submit(flows)
+    instance = submit(flows)
     ks2 = api.as_user(flows.ks2)
     assert (
         ks2.post(
-            f"/api/v1/approval-tasks/{_task(instance, 'ks2').pk}/approve/", {}, format="json"
+            f"/api/v1/approval-tasks/{open_task(instance, 'ks2').pk}/approve/", {}, format="json"
         ).status_code
         == 200
     )
@@ -259,7 +245,7 @@ def test_a_whole_approval_through_the_api_moves_the_project(flows, api):
     detail = leader.get(f"/api/v1/approvals/{instance.pk}/").json()
     assert detail["timeline"][-1]["action"] == "finish" and detail["current"] is None
     assert {n["id"]: n["state"] for n in detail["diagram"]["nodes"]}["end"] == "done"
-    assert _audited(instance, "approve") == 2 and _audited(instance, "submit") == 1
+    assert audited(instance, "approve") == 2 and audited(instance, "submit") == 1
 
 
 # ── change requests and expenditures ────────────────────────────────────────────────────────────────────────────
@@ -268,7 +254,7 @@ def test_a_whole_approval_through_the_api_moves_the_project(flows, api):
 def test_change_request_waits_for_its_approval(flows, api):
     project = flows.project("3000000.00")
     clerk = api.as_user(flows.clerk)
-    _error(
+    api_error(
         clerk.post(
             f"/api/v1/projects/{project.pk}/changes/",
             {"changes": {"budget": "3500000.00"}, "reason": ""},
@@ -277,7 +263,7 @@ def test_change_request_waits_for_its_approval(flows, api):
         400,
         "validation_failed",
     )
-    _error(
+    api_error(
         clerk.post(
             f"/api/v1/projects/{project.pk}/changes/",
             {"changes": {"stage": "结项"}, "reason": "x"},
@@ -295,7 +281,7 @@ def test_change_request_waits_for_its_approval(flows, api):
     body = response.json()
     assert body["status"] == "pending" and body["changes"] == {"budget": "3500000.00"} and body["approval"]
     instance = FlowInstance.objects.get(pk=body["approval"])
-    assert instance.transition == "变更审批" and _audited(instance, "submit") == 1
+    assert instance.transition == "变更审批" and audited(instance, "submit") == 1
     listed = clerk.get(f"/api/v1/projects/{project.pk}/changes/").json()
     assert [c["approval"] for c in listed] == [instance.pk]
 
@@ -307,7 +293,7 @@ def test_change_request_waits_for_its_approval(flows, api):
     assert str(Project.objects.get(pk=project.pk).budget) == "3500000.00"
 
     outsider = api.__class__().as_user(flows.world.users["clerk_b"])
-    _error(
+    api_error(
         outsider.post(
             f"/api/v1/projects/{project.pk}/changes/",
             {"changes": {"name": "x"}, "reason": "x"},
@@ -316,7 +302,7 @@ def test_change_request_waits_for_its_approval(flows, api):
         404,
     )
     approver = api.__class__().as_user(flows.ks1)
-    _error(
+    api_error(
         approver.post(
             f"/api/v1/projects/{project.pk}/changes/",
             {"changes": {"name": "x"}, "reason": "x"},
@@ -377,12 +363,12 @@ def test_delegations_are_created_listed_and_cancelled(flows, api):
     assert [d["id"] for d in client.get("/api/v1/delegations/").json()["results"]] == [body["id"]]
     ks2 = api.__class__().as_user(flows.ks2)
     assert [d["id"] for d in ks2.get("/api/v1/delegations/").json()["results"]] == [body["id"]]
-    instance = _submit(flows)
+    instance = submit(flows)
     assert instance.tasks.get(assignee=flows.ks2, delegated_from=flows.ks1).status == TaskStatus.OPEN
     audit = AuditEvent.objects.filter(action__startswith="delegation.").values_list("action", flat=True)
     assert list(audit)
 
-    _error(
+    api_error(
         client.post(
             "/api/v1/delegations/",
             {"delegate": "ks2", "starts_on": str(today), "ends_on": str(today - timedelta(days=1))},
@@ -390,8 +376,10 @@ def test_delegations_are_created_listed_and_cancelled(flows, api):
         ),
         400,
     )
-    _error(client.post("/api/v1/delegations/", {"delegate": "ks2"}, format="json"), 400, "validation_failed")
+    api_error(
+        client.post("/api/v1/delegations/", {"delegate": "ks2"}, format="json"), 400, "validation_failed"
+    )
     outsider = api.__class__().as_user(flows.world.users["clerk_b"])
-    _error(outsider.delete(f"/api/v1/delegations/{body['id']}/"), 404, "not_found")
+    api_error(outsider.delete(f"/api/v1/delegations/{body['id']}/"), 404, "not_found")
     assert client.delete(f"/api/v1/delegations/{body['id']}/").status_code == 204
     assert client.get("/api/v1/delegations/").json()["results"][0]["active"] is False

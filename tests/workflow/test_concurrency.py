@@ -8,23 +8,16 @@ import pytest
 from core.errors import Conflict
 from tests.concurrency import race
 from workflow import services as wf
-from workflow.models import ApprovalTask, FlowEvent, InstanceStatus, TaskStatus
+from workflow.models import FlowEvent, InstanceStatus, TaskStatus
+
+from .helpers import open_task, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _submit(flows, budget: str):
-    project = flows.project(budget)
-    return wf.stage_request(actor=flows.clerk, project=project, to_stage="执行")[1]
-
-
-def _task(instance, username: str) -> ApprovalTask:
-    return instance.tasks.get(assignee__username=username, status=TaskStatus.OPEN)
-
-
 def test_two_any_of_approvers_at_once_advance_the_step_exactly_once(flows):
-    instance = _submit(flows, "3000000.00")
-    t1, t2 = _task(instance, "ks1"), _task(instance, "ks2")
+    instance = submit(flows, "3000000.00")
+    t1, t2 = open_task(instance, "ks1"), open_task(instance, "ks2")
     results, errors = race(
         lambda: wf.task_approve(actor=flows.ks1, task=t1.pk),
         lambda: wf.task_approve(actor=flows.ks2, task=t2.pk),
@@ -36,9 +29,9 @@ def test_two_any_of_approvers_at_once_advance_the_step_exactly_once(flows):
 
 
 def test_all_of_approvers_at_once_both_count_and_the_step_advances_once(flows):
-    instance = _submit(flows, "20000000.00")
-    wf.task_approve(actor=flows.ks1, task=_task(instance, "ks1"))
-    c1, c2 = _task(instance, "cz1"), _task(instance, "cz2")
+    instance = submit(flows, "20000000.00")
+    wf.task_approve(actor=flows.ks1, task=open_task(instance, "ks1"))
+    c1, c2 = open_task(instance, "cz1"), open_task(instance, "cz2")
     results, errors = race(
         lambda: wf.task_approve(actor=flows.cz1, task=c1.pk),
         lambda: wf.task_approve(actor=flows.cz2, task=c2.pk),
@@ -49,8 +42,8 @@ def test_all_of_approvers_at_once_both_count_and_the_step_advances_once(flows):
 
 
 def test_a_double_click_approves_once(flows):
-    instance = _submit(flows, "3000000.00")
-    task = _task(instance, "ks1")
+    instance = submit(flows, "3000000.00")
+    task = open_task(instance, "ks1")
     results, errors = race(*(lambda: wf.task_approve(actor=flows.ks1, task=task.pk) for _ in range(5)))
     assert len(results) == 1 and len(errors) == 4
     assert all(isinstance(e, Conflict) and e.code == "task_closed" for e in errors)
@@ -59,8 +52,8 @@ def test_a_double_click_approves_once(flows):
 
 def test_a_withdrawal_racing_an_approval_has_one_winner(flows):
     for _ in range(3):
-        instance = _submit(flows, "3000000.00")
-        task = _task(instance, "ks1")
+        instance = submit(flows, "3000000.00")
+        task = open_task(instance, "ks1")
         results, errors = race(
             lambda: wf.task_approve(actor=flows.ks1, task=task.pk),  # noqa: B023
             lambda: wf.instance_withdraw(actor=flows.clerk, instance=instance),  # noqa: B023
@@ -72,4 +65,4 @@ def test_a_withdrawal_racing_an_approval_has_one_winner(flows):
             assert not instance.tasks.filter(status=TaskStatus.APPROVED).exists()
         else:
             assert instance.current_step == "ld"
-            wf.task_approve(actor=flows.leader, task=_task(instance, "leader_a"))
+            wf.task_approve(actor=flows.leader, task=open_task(instance, "leader_a"))
