@@ -6,6 +6,7 @@ this module adds permissions, persistence, version pinning and the audit trail.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from typing import Any
@@ -16,7 +17,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.models import User
 from audit.services import audit_record
-from core.errors import Conflict, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from orgs.models import Org
 
 from . import storage
@@ -99,11 +100,17 @@ def form_create(
 
 @transaction.atomic
 def form_draft_save(
-    *, actor: User | None, form: Form, schema: dict, ui_schema: dict | None = None
+    *,
+    actor: User | None,
+    form: Form,
+    schema: dict,
+    ui_schema: dict | None = None,
+    based_on: int | None = None,
 ) -> FormVersion:
     """Replace the draft's content (creating a draft after the newest version if there is none).
 
-    Drafts may be incomplete or invalid: they are checked when published.
+    Drafts may be incomplete or invalid: they are checked when published. ``based_on`` records the version
+    the content was started from (see :func:`form_draft_from`).
     """
     permissions.check(actor, "config.manage", form.org)
     if not isinstance(schema, dict) or not isinstance(ui_schema or {}, dict):
@@ -121,9 +128,29 @@ def form_draft_save(
         obj=draft,
         org=form.org,
         before=before,
-        after={"number": draft.number, "content_hash": definition_of(draft).content_hash},
+        after={
+            "number": draft.number,
+            "content_hash": definition_of(draft).content_hash,
+            **({"based_on": based_on} if based_on else {}),
+        },
     )
     return draft
+
+
+def form_draft_from(*, actor: User | None, form: Form, number: int) -> FormVersion:
+    """Start the draft (replacing any) from version ``number``'s content, published or not."""
+    source = form.versions.filter(number=number).first()
+    if source is None:
+        raise NotFound(f"表单“{form.name}”没有版本 v{number}。")
+    if source.status == FormVersion.Status.DRAFT:
+        return source
+    return form_draft_save(
+        actor=actor,
+        form=form,
+        schema=copy.deepcopy(source.schema),
+        ui_schema=copy.deepcopy(source.ui_schema),
+        based_on=number,
+    )
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from typing import Any
 
 from .document import Bundle
 
-__all__ = ["bundle_diff"]
+__all__ = ["bundle_diff", "form_changes", "type_changes"]
 
 _FIELD_ASPECTS = (
     ("x-field", "类型"),
@@ -244,11 +244,96 @@ def _type_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
             lines.append(f"  - 阈值 {name}（原为 {_text(old_th[name])}）")
         elif not _same(_number(old_th[name]), _number(new_th[name])):
             lines.append(f"  ~ 阈值 {name}：{_text(old_th[name])} → {_text(new_th[name])}")
-    known = {k for k, _ in _TYPE_KEYS} | {"stages", "forms", "indicators", "thresholds"}
+    lines += _flows_diff(a.get("flows"), b.get("flows"))
+    known = {k for k, _ in _TYPE_KEYS} | {"stages", "forms", "indicators", "thresholds", "flows"}
     for key in sorted((set(a) | set(b)) - known):
         if not _same(a.get(key), b.get(key)):
             lines.append(f"  ~ {key}：{_text(a.get(key))} → {_text(b.get(key))}")
     return lines
+
+
+_STEP_ASPECTS = (
+    ("name", "名称"),
+    ("when", "条件"),
+    ("approvers", "审批人"),
+    ("mode", "方式"),
+    ("ratio", "比例"),
+    ("sla", "时限"),
+    ("on_timeout", "超时处理"),
+    ("next", "下一步"),
+)
+_FLOW_ASPECTS = (
+    ("name", "名称"),
+    ("transition", "环节"),
+    ("no_approver", "无审批人时"),
+    ("skip_repeated", "自动跳过重复审批人"),
+    ("resume_at_returner", "退回后从退回步骤继续"),
+)
+
+
+def _approvers_text(value: Any) -> str:
+    if not isinstance(value, list):
+        return _text(value)
+    parts = []
+    for a in value:
+        if isinstance(a, Mapping):
+            parts.append(str(a.get("user") or f"{a.get('org') or '本单位'}·{a.get('role') or ''}"))
+        else:
+            parts.append(str(a))
+    return "、".join(parts) or "（无）"
+
+
+def _step_changes(flow: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    parts = []
+    for key, label in _STEP_ASPECTS:
+        if not _same(old.get(key), new.get(key)):
+            show = _approvers_text if key == "approvers" else _text
+            parts.append(f"{label} {show(old.get(key))} → {show(new.get(key))}")
+    name = new.get("name") or new.get("code")
+    return [f"  ~ 流程 {flow} 步骤 {name}：" + "；".join(parts)] if parts else []
+
+
+def _flows_diff(old: Any, new: Any) -> list[str]:
+    """Flows matched by code, steps by code: what a reviewer of an approval change needs to read."""
+    lines: list[str] = []
+    old_flows, new_flows = _by(old, "code"), _by(new, "code")
+    for code, flow in new_flows.items():
+        if code not in old_flows:
+            steps = len(flow.get("steps") or []) if isinstance(flow, Mapping) else 0
+            lines.append(f"  + 流程 {_text(flow.get('name'))}（{code}，{steps} 个步骤）")
+    for code, flow in old_flows.items():
+        if code not in new_flows:
+            lines.append(f"  - 流程 {_text(flow.get('name'))}（{code}）")
+    for code, flow in new_flows.items():
+        before = old_flows.get(code)
+        if before is None or _same(before, flow):
+            continue
+        label = _text(flow.get("name"))
+        for key, aspect in _FLOW_ASPECTS:
+            if not _same(before.get(key), flow.get(key)):
+                lines.append(f"  ~ 流程 {label}：{aspect} {_text(before.get(key))} → {_text(flow.get(key))}")
+        old_steps, new_steps = _by(before.get("steps"), "code"), _by(flow.get("steps"), "code")
+        for step_code, step in new_steps.items():
+            if step_code not in old_steps:
+                lines.append(f"  + 流程 {label} 步骤 {_text(step.get('name'))}")
+            else:
+                lines += _step_changes(label, old_steps[step_code], step)
+        for step_code, step in old_steps.items():
+            if step_code not in new_steps:
+                lines.append(f"  - 流程 {label} 步骤 {_text(step.get('name'))}")
+        if list(old_steps) != list(new_steps) and set(old_steps) == set(new_steps):
+            lines.append(f"  ~ 流程 {label} 步骤顺序：" + " → ".join(map(str, new_steps)))
+    return lines
+
+
+def form_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """How form ``new`` differs from ``old`` (each ``{schema, ui_schema, name…}``), one line per change."""
+    return [line.strip() for line in _form_diff(old, new)]
+
+
+def type_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """How type configuration ``new`` differs from ``old`` (plain configs: stages, indicators, flows …)."""
+    return [line.strip() for line in _type_diff({"config": old}, {"config": new})]
 
 
 def _number(value: Any) -> Any:

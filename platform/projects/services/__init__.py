@@ -28,6 +28,7 @@ from .typed import (
 )
 from .types import (
     project_type_create,
+    project_type_draft_from,
     project_type_draft_save,
     project_type_override,
     project_type_publish,
@@ -54,6 +55,7 @@ __all__ = [
     "project_stage_move",
     "project_stages",
     "project_type_create",
+    "project_type_draft_from",
     "project_type_draft_save",
     "project_type_override",
     "project_type_publish",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -13,7 +14,7 @@ from django.utils import timezone
 from accounts import permissions
 from accounts.models import Role, User
 from audit.services import audit_record
-from core.errors import Conflict, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from forms import services as form_services
 from forms.models import Form, FormVersion
 from orgs.models import Org
@@ -88,8 +89,13 @@ def project_type_override(
 
 
 @transaction.atomic
-def project_type_draft_save(*, actor: User | None, ptype: ProjectType, config: dict) -> ProjectTypeVersion:
-    """Replace the draft (creating one after the newest version if needed). Checked only when published."""
+def project_type_draft_save(
+    *, actor: User | None, ptype: ProjectType, config: dict, based_on: int | None = None
+) -> ProjectTypeVersion:
+    """Replace the draft (creating one after the newest version if needed). Checked only when published.
+
+    ``based_on`` records the version the configuration was started from (see :func:`project_type_draft_from`).
+    """
     permissions.check(actor, "config.manage", ptype.org)
     _shape_or_fail(config)
     ProjectType.objects.select_for_update().get(pk=ptype.pk)
@@ -103,9 +109,21 @@ def project_type_draft_save(*, actor: User | None, ptype: ProjectType, config: d
         obj=draft,
         org=ptype.org,
         before=before,
-        after={"config": config},
+        after={"config": config, **({"based_on": based_on} if based_on else {})},
     )
     return draft
+
+
+def project_type_draft_from(*, actor: User | None, ptype: ProjectType, number: int) -> ProjectTypeVersion:
+    """Start the draft (replacing any) from version ``number``'s configuration, published or not."""
+    source = ptype.versions.filter(number=number).first()
+    if source is None:
+        raise NotFound(f"项目类型“{ptype.name}”没有版本 v{number}。")
+    if source.status == ProjectTypeVersion.Status.DRAFT:
+        return source
+    return project_type_draft_save(
+        actor=actor, ptype=ptype, config=copy.deepcopy(source.config), based_on=number
+    )
 
 
 def published_form_schemas(org: Org) -> dict[str, dict]:

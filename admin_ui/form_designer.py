@@ -1,0 +1,3 @@
+"""Placeholder: routes are filled in by this module's editor."""
+
+urlpatterns: list = []
