@@ -4,19 +4,20 @@ The page edits the ``flows`` of a type's draft (or of its published version when
 is posted to ``preview/``, which answers with the diagram ``workflow.diagram.flow_svg`` draws for each flow and the
 publish-time problems ``projects.config.problems`` finds on the type's effective configuration with the edited flows
 (only ``flows…`` paths), so the page can show them next to the field they name. ``save/`` replaces the draft's
-``flows`` through ``project_type_draft_save`` (every other key kept as it is); ``publish/`` saves and publishes
-through ``project_type_publish``. Errors are ``{code, message, fields}`` with a 4xx status, never a 500.
+``flows`` through ``project_type_draft_save`` (every other key kept as it is; the page autosaves through it);
+``publish-preview/`` answers with what publishing the edited flows would change against the published version and
+the records it reaches (``admin_ui.versions.type_preview``), shown above the confirmation; ``publish/`` saves and
+publishes through ``project_type_publish``. Errors are ``{code, message, fields}`` with a 4xx status, never a 500.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -25,61 +26,28 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import permissions
 from accounts.models import Role
-from core.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from core.errors import PermissionDenied, ValidationFailed
 from projects import config as cfg
-from projects.selectors_types import project_type_list
 from projects.services.types import project_type_draft_save, project_type_publish, published_form_schemas
 from workflow import definition, diagram
 from workflow.present import role_names
+
+from .endpoints import json_endpoint, json_ok, read_json
+from .type_designer_core import type_for_user
+from .versions import type_preview
 
 MAX_BODY = 200_000
 MAX_FLOWS = 20
 MAX_STEPS = 40
 
-
-def _error(error: ServiceError) -> JsonResponse:
-    return JsonResponse(error.as_dict(), status=error.status, json_dumps_params={"ensure_ascii": False})
-
-
-def _ok(payload: dict[str, Any]) -> JsonResponse:
-    return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
-
-
-def _ptype(user: Any, code: str):
-    ptype = project_type_list(user=user).filter(code=code).first()
-    if ptype is None:
-        raise NotFound(_("项目类型不存在或您无权查看。"))
-    return ptype
-
-
-def _endpoint(view):
-    """Login and ``config.view`` required; a service error becomes its 4xx JSON, never a page or a 500."""
-
-    def wrapped(request: HttpRequest, type_code: str) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return _error(PermissionDenied(_("请先登录。"), code="not_authenticated"))
-        try:
-            if not permissions.can(request.user, "config.view"):
-                raise PermissionDenied(_("您没有“查看配置”的权限。"))
-            return view(request, _ptype(request.user, type_code))
-        except ServiceError as error:
-            return _error(error)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-def _body(request: HttpRequest) -> dict[str, Any]:
-    if len(request.body) > MAX_BODY:
-        raise ValidationFailed(_("请求体过大。"), code="too_large")
-    try:
-        body = json.loads(request.body.decode("utf-8") or "{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValidationFailed(_("请求体不是有效的 JSON。"), code="bad_json") from None
-    if not isinstance(body, dict):
-        raise ValidationFailed(_("请求体应为 JSON 对象。"), code="bad_json")
-    return body
+_endpoint = json_endpoint(type_for_user, key="type_code", permission=None)
+# The code part a new flow's code is prefilled with (``<type code>_<part>``), per transition.
+TRANSITION_CODES = {
+    "立项审批": "lixiang",
+    "支出审批": "zhichu",
+    "变更审批": "biangeng",
+    "验收审批": "yanshou",
+}
 
 
 def _flows(body: Mapping[str, Any]) -> list[Any]:
@@ -201,12 +169,21 @@ def _can_edit(user: Any, ptype: Any) -> bool:
     return permissions.can(user, "config.manage", ptype.org)
 
 
-def _save(user: Any, ptype: Any, flows: list[Any]):
+def _check_edit(user: Any, ptype: Any) -> None:
     if not _can_edit(user, ptype):
         raise PermissionDenied(_("您没有在该机构“管理配置”的权限。"))
+
+
+def _config_with(ptype: Any, flows: list[Any]) -> dict[str, Any]:
+    """The draft's own configuration (every other key as it is) with ``flows`` replaced."""
     _version, config = _source(ptype)
     config["flows"] = flows
-    return project_type_draft_save(actor=user, ptype=ptype, config=config)
+    return config
+
+
+def _save(user: Any, ptype: Any, flows: list[Any]):
+    _check_edit(user, ptype)
+    return project_type_draft_save(actor=user, ptype=ptype, config=_config_with(ptype, flows))
 
 
 # The page -------------------------------------------------------------------------------------------------------
@@ -219,7 +196,7 @@ def flow_designer(request: HttpRequest, type_code: str) -> HttpResponse:
     user = request.user
     if not permissions.can(user, "config.view"):
         raise PermissionDenied(_("您没有“查看配置”的权限。"))
-    ptype = _ptype(user, type_code)
+    ptype = type_for_user(user, type_code)
     version, _config = _source(ptype)
     flows = _current_flows(ptype)
     svgs = _svgs(flows)
@@ -239,6 +216,9 @@ def flow_designer(request: HttpRequest, type_code: str) -> HttpResponse:
                 "modes": list(definition.MODES),
                 "timeouts": list(definition.TIMEOUTS),
                 "transitions": list(definition.TRANSITIONS),
+                "transitionCodes": TRANSITION_CODES,
+                "noApprover": list(definition.NO_APPROVER),
+                "typeCode": ptype.code,
                 "orgs": [*definition.RELATIVE_ORGS, "同级财政局"],
             },
             "i18n": _i18n(),
@@ -246,6 +226,7 @@ def flow_designer(request: HttpRequest, type_code: str) -> HttpResponse:
                 "preview": reverse("admin_ui:flow-preview", args=[ptype.code]),
                 "save": reverse("admin_ui:flow-save", args=[ptype.code]),
                 "publish": reverse("admin_ui:flow-publish", args=[ptype.code]),
+                "publish_preview": reverse("admin_ui:flow-publish-preview", args=[ptype.code]),
             },
         },
     )
@@ -281,8 +262,29 @@ def _i18n() -> dict[str, str]:
         "addStep": _("添加步骤"),
         "addApprover": _("添加审批人"),
         "removeApprover": _("删除审批人"),
-        "addFlow": _("添加流程"),
+        "addFlow": _("新增流程"),
         "removeFlow": _("删除流程"),
+        "removeFlowConfirm": _("确定删除流程“{name}”吗？删除后该环节不再需要审批（保存草稿并发布后生效）。"),
+        "flowRemoved": _("已删除流程“{name}”。"),
+        "flowAdded": _("已新增流程“{name}”。"),
+        "noTransitionLeft": _("四个审批环节都已配置流程。"),
+        "flowSettings": _("流程设置"),
+        "flowCodeHelp": _("英文字母、数字或下划线，在本类型内唯一；已有审批记录引用它，发布后尽量不要改。"),
+        "transitionHelp": _("项目办理到哪个环节时走这个流程；一个环节只能配置一个流程。"),
+        "noApprover": _("某步骤找不到审批人时"),
+        "noApproverHelp": _("转管理员：交给本单位管理员处理；自动通过：跳过该步骤。"),
+        "skipRepeated": _("自动跳过重复审批人"),
+        "skipRepeatedHelp": _("同一人在前面步骤已审批过时，后面的步骤自动通过。"),
+        "resumeAtReturner": _("退回后从退回的步骤继续"),
+        "resumeAtReturnerHelp": _("申请人修改后重新提交时，直接回到退回它的步骤；不勾选则从第一步重新审批。"),
+        "autosaving": _("正在自动保存…"),
+        "autosaved": _("已自动保存 {time}"),
+        "autosaveFailed": _("保存失败：{message}。修改仍保留在页面上，稍后会自动重试，也可点击“保存草稿”。"),
+        "unsaved": _("有未保存的修改"),
+        "publishChanges": _("发布后的变化（与已发布版本 v{n} 相比）"),
+        "publishChangesNew": _("发布后的变化（尚无已发布版本）"),
+        "noChanges": _("与已发布版本相比没有变化。"),
+        "affected": _("影响的记录"),
         "diagram": _("流程图"),
         "checking": _("正在检查…"),
         "ok": _("没有发现问题，可以发布。"),
@@ -304,17 +306,17 @@ def _i18n() -> dict[str, str]:
 @_endpoint
 def flow_preview(request: HttpRequest, ptype: Any) -> HttpResponse:
     """The diagram of each edited flow and the publish-time problems of the type with them (``flows…`` only)."""
-    flows = _flows(_body(request))
-    return _ok({"svg": _svgs(flows), "problems": _problems(ptype, flows)})
+    flows = _flows(read_json(request, limit=MAX_BODY))
+    return json_ok({"svg": _svgs(flows), "problems": _problems(ptype, flows)})
 
 
 @require_POST
 @_endpoint
 def flow_save(request: HttpRequest, ptype: Any) -> HttpResponse:
     """Replace the draft's ``flows`` (creating the draft when needed); every other key stays as it is."""
-    flows = _flows(_body(request))
+    flows = _flows(read_json(request, limit=MAX_BODY))
     draft = _save(request.user, ptype, flows)
-    return _ok(
+    return json_ok(
         {"ok": True, "version": draft.number, "status": draft.status, "problems": _problems(ptype, flows)}
     )
 
@@ -323,14 +325,33 @@ def flow_save(request: HttpRequest, ptype: Any) -> HttpResponse:
 @_endpoint
 def flow_publish(request: HttpRequest, ptype: Any) -> HttpResponse:
     """Save the edited flows (when given) and publish the draft; requires ``confirm: true``."""
-    body = _body(request)
+    body = read_json(request, limit=MAX_BODY)
     if body.get("confirm") is not True:
         raise ValidationFailed(
             _("请确认发布。"), code="confirm_required", fields={"confirm": [_("请勾选确认发布。")]}
         )
-    if not _can_edit(request.user, ptype):
-        raise PermissionDenied(_("您没有在该机构“管理配置”的权限。"))
+    _check_edit(request.user, ptype)
     if "flows" in body:
         _save(request.user, ptype, _flows(body))
     version = project_type_publish(actor=request.user, ptype=ptype)
-    return _ok({"ok": True, "version": version.number, "status": version.status})
+    return json_ok({"ok": True, "version": version.number, "status": version.status})
+
+
+@require_POST
+@_endpoint
+def flow_publish_preview(request: HttpRequest, ptype: Any) -> HttpResponse:
+    """What publishing the edited flows (else the current ones) would change, and the records it reaches.
+
+    Only for those who may publish: ``{published, changes: [lines], affected: [lines], counts}``.
+    """
+    _check_edit(request.user, ptype)
+    body = read_json(request, limit=MAX_BODY)
+    flows = _flows(body) if "flows" in body else _current_flows(ptype)
+    config = _config_with(ptype, flows)
+    if cfg.shape_problems(config):
+        raise ValidationFailed(_("审批流程格式不正确，请先改正标出的问题。"), code="config_invalid")
+    try:
+        preview = type_preview(ptype, config)
+    except (KeyError, ValueError, TypeError, AttributeError):
+        raise ValidationFailed(_("审批流程格式不正确，请先改正标出的问题。"), code="config_invalid") from None
+    return json_ok(preview)

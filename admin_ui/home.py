@@ -1,9 +1,35 @@
-"""The studio's front page."""
+"""The studio's front page: what can be configured here, and whether this user may change it or only look."""
+
+from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from accounts import permissions
+from core.errors import PermissionDenied
+from projects.selectors_types import project_type_list
+
+TYPES_SHOWN = 50
 
 
 @login_required
-def studio_home(request):
-    return render(request, "admin_ui/home.html", {})
+@require_GET
+def studio_home(request: HttpRequest) -> HttpResponse:
+    """Cards for each editor; the types the user sees with links to their flows; the user's rights here."""
+    user = request.user
+    if not (permissions.can(user, "config.view") or permissions.can(user, "rulepack.manage")):
+        raise PermissionDenied(_("您没有“查看配置”的权限。"))
+    types = list(project_type_list(user=user).select_related("org", "base").order_by("org__path", "code"))
+    return render(
+        request,
+        "admin_ui/home.html",
+        {
+            "types": types[:TYPES_SHOWN],
+            "more_types": len(types) > TYPES_SHOWN,
+            "can_config": permissions.can(user, "config.manage"),
+            "can_packs": permissions.can(user, "rulepack.manage"),
+        },
+    )

@@ -5,7 +5,7 @@ Each editor's module lists its own routes (``urlpatterns``); this file only puts
 
 from django.urls import path
 
-from . import bundles, flows, form_designer, home, type_designer, views
+from . import bundles, flows, form_designer, home, rule_publish, type_designer, views
 
 app_name = "admin_ui"
 
@@ -21,7 +21,9 @@ urlpatterns = [
     path("flows/<str:type_code>/preview/", flows.flow_preview, name="flow-preview"),
     path("flows/<str:type_code>/save/", flows.flow_save, name="flow-save"),
     path("flows/<str:type_code>/publish/", flows.flow_publish, name="flow-publish"),
+    path("flows/<str:type_code>/publish-preview/", flows.flow_publish_preview, name="flow-publish-preview"),
     *type_designer.urlpatterns,
     *form_designer.urlpatterns,
     *bundles.urlpatterns,
+    *rule_publish.urlpatterns,
 ]

@@ -10,21 +10,19 @@ does not parse or check is not an error but a list of diagnostics.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 import dsl
 from accounts import permissions
-from core.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
+from core.errors import NotFound, PermissionDenied, ValidationFailed
 from dsl.functions import FUNCTIONS
 from dsl.lexer import KEYWORDS
 from dsl.parser import terminals
@@ -37,51 +35,18 @@ from rules.context import RuleContext, project_record
 from rules.spec import RuleSpec
 from rules.sweep import matching_ids
 
+from .endpoints import json_endpoint, json_ok, lang, read_json
+from .rule_publish import publish_context
+
 MAX_SOURCE = 4000
+MAX_BODY = 20_000
 IMPACT_SHOWN = 50
 PROJECTS_SHOWN = 200
 # Terminals of the grammar the highlighter reads as they are (patterns shared by Python's and JavaScript's regexes).
 PATTERNS = ("DATE", "NUMBER", "STRING", "QNAME", "COMP_OP", "COMMENT")
 
 
-def _lang() -> str:
-    return "en" if (get_language() or "").startswith("en") else "zh"
-
-
-def _error(error: ServiceError) -> JsonResponse:
-    return JsonResponse(error.as_dict(), status=error.status, json_dumps_params={"ensure_ascii": False})
-
-
-def _ok(payload: dict[str, Any]) -> JsonResponse:
-    return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
-
-
-def _endpoint(view):
-    """Login and ``config.view`` required; a service error becomes its 4xx JSON, never a page or a 500."""
-
-    def wrapped(request: HttpRequest) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return _error(PermissionDenied(_("请先登录。"), code="not_authenticated"))
-        try:
-            if not permissions.can(request.user, "config.view"):
-                raise PermissionDenied(_("您没有“查看配置”的权限。"))
-            return view(request)
-        except ServiceError as error:
-            return _error(error)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-def _body(request: HttpRequest) -> dict[str, Any]:
-    try:
-        body = json.loads(request.body.decode("utf-8") or "{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValidationFailed(_("请求体不是有效的 JSON。"), code="bad_json") from None
-    if not isinstance(body, dict):
-        raise ValidationFailed(_("请求体应为 JSON 对象。"), code="bad_json")
-    return body
+_endpoint = json_endpoint()
 
 
 def _source(body: dict[str, Any]) -> str:
@@ -115,7 +80,7 @@ def _spec(ptype: Any, source: str) -> RuleSpec:
 
 
 def _diagnostics(source: str, ctx: RuleContext) -> list[dict[str, Any]]:
-    lang = _lang()
+    language = lang()
     return [
         {
             "line": e.line,
@@ -123,7 +88,7 @@ def _diagnostics(source: str, ctx: RuleContext) -> list[dict[str, Any]]:
             "end_line": e.end_line,
             "end_column": e.end_column,
             "code": e.code,
-            "message": e.message_in(lang),
+            "message": e.message_in(language),
             "suggestions": list(getattr(e, "suggestions", ())),
         }
         for e in dsl.diagnose(source, ctx.catalogue, expect=dsl.BOOL)
@@ -158,6 +123,7 @@ def rule_editor(request: HttpRequest) -> HttpResponse:
         "admin_ui/rule_editor.html",
         {
             "types": types,
+            "selected_type": request.GET.get("type", ""),
             "orgs": orgs,
             "i18n": {
                 "checking": _("正在检查…"),
@@ -179,6 +145,17 @@ def rule_editor(request: HttpRequest) -> HttpResponse:
                 "yes": _("是"),
                 "no": _("否"),
                 "null": _("空"),
+                "publishPreviewing": _("正在生成新版本并检查…"),
+                "publishChanges": _("与现行 v{previous} 相比："),
+                "publishNew": _("新规则包 {code} v{version}"),
+                "publishNext": _("将发布 {code} v{version}"),
+                "publishTests": _("内嵌测试：{passed} 项通过"),
+                "publishFiring": _("{code} {name}（{change}）：命中 {n} 个项目"),
+                "publishConfirm": _("确认发布 {code} v{version}"),
+                "publishDone": _("已发布 {code} v{version}，规则即刻生效。"),
+                "publishView": _("查看规则包"),
+                "publishProblems": _("未发布：请按下列问题修改"),
+                "publishEmpty": _("请填写规则编码和名称。"),
             },
             "urls": {
                 "vocabulary": reverse("admin_ui:rule-vocabulary"),
@@ -187,6 +164,7 @@ def rule_editor(request: HttpRequest) -> HttpResponse:
                 "try": reverse("admin_ui:rule-try"),
                 "impact": reverse("admin_ui:rule-impact"),
             },
+            **publish_context(user),
         },
     )
 
@@ -200,25 +178,25 @@ def rule_vocabulary(request: HttpRequest) -> HttpResponse:
     """What the editor highlights and completes for one type: names, functions, keywords, literal patterns."""
     ptype, version = _type(request.user, request.GET.get("type"))
     ctx = _spec(ptype, "").context(version)
-    lang = _lang()
+    language = lang()
     names = [
         {
             "name": f.name,
-            "type": f.type.en if lang == "en" else f.type.zh,
+            "type": f.type.en if language == "en" else f.type.zh,
             "label": f.label or "",
             "indicator": bool(f.meta.get("indicator")),
         }
         for f in ctx.catalogue
     ]
     functions = [
-        {"name": f.name, "aliases": list(f.aliases), "doc": f.doc_en if lang == "en" else f.doc_zh}
+        {"name": f.name, "aliases": list(f.aliases), "doc": f.doc_en if language == "en" else f.doc_zh}
         for f in FUNCTIONS.values()
     ]
     keywords = [{"word": word, "kind": kind} for word, kind in KEYWORDS.items()]
     grammar = terminals()
     patterns = {name: grammar[name][1] for name in PATTERNS if name in grammar}
     punctuation = sorted({value for kind, value in grammar.values() if kind == "str"}, key=lambda s: -len(s))
-    return _ok(
+    return json_ok(
         {
             "type": {"code": ptype.code, "name": ptype.name, "version": version.number},
             "names": names,
@@ -238,7 +216,7 @@ def rule_projects(request: HttpRequest) -> HttpResponse:
     projects = permissions.visible(
         request.user, "project.view", Project.objects.filter(type_version__type=ptype)
     ).select_related("org")
-    return _ok(
+    return json_ok(
         {
             "projects": [
                 {"id": p.pk, "name": p.name, "org": str(p.org)}
@@ -252,12 +230,12 @@ def rule_projects(request: HttpRequest) -> HttpResponse:
 @_endpoint
 def rule_check(request: HttpRequest) -> HttpResponse:
     """Diagnostics for ``source`` as a condition of ``type``, and the verdict when it type-checks."""
-    body = _body(request)
+    body = read_json(request, limit=MAX_BODY)
     source = _source(body)
     ptype, version = _type(request.user, body.get("type"))
     ctx = _spec(ptype, source).context(version)
     diagnostics = _diagnostics(source, ctx)
-    return _ok(
+    return json_ok(
         {
             "ok": not diagnostics,
             "diagnostics": diagnostics,
@@ -276,7 +254,7 @@ def _project_id(value: Any) -> int:
 @_endpoint
 def rule_try(request: HttpRequest) -> HttpResponse:
     """The rule's value on one project the user may view, with its explanation."""
-    body = _body(request)
+    body = read_json(request, limit=MAX_BODY)
     source = _source(body)
     ptype, _version = _type(request.user, body.get("type"))
     project = permissions.get_visible(
@@ -295,19 +273,19 @@ def rule_try(request: HttpRequest) -> HttpResponse:
         )
     diagnostics = _diagnostics(source, ctx)
     if diagnostics:
-        return _ok({"ok": False, "diagnostics": diagnostics})
+        return json_ok({"ok": False, "diagnostics": diagnostics})
     checked = ctx.check(source)
     today = timezone.localdate()
     record = project_record(project, ctx, today=today, needs=ctx.base_reads(checked.reads))
     trace = dsl.compile(checked).explain(record, today=today)
-    return _ok(
+    return json_ok(
         {
             "ok": True,
             "project": {"id": project.pk, "name": project.name, "org": str(project.org)},
             "value": to_json(trace.value),
             "fires": trace.value is True,
             "trace": trace.to_dict(),
-            "text": trace.render(_lang()),
+            "text": trace.render(lang()),
         }
     )
 
@@ -316,7 +294,7 @@ def rule_try(request: HttpRequest) -> HttpResponse:
 @_endpoint
 def rule_impact(request: HttpRequest) -> HttpResponse:
     """The projects of ``type`` in ``org``'s subtree (those the user may view) where the rule holds today."""
-    body = _body(request)
+    body = read_json(request, limit=MAX_BODY)
     source = _source(body)
     ptype, version = _type(request.user, body.get("type"))
     raw = body.get("org")
@@ -329,13 +307,13 @@ def rule_impact(request: HttpRequest) -> HttpResponse:
     spec = _spec(ptype, source)
     diagnostics = _diagnostics(source, spec.context(version))
     if diagnostics:
-        return _ok({"ok": False, "diagnostics": diagnostics})
+        return json_ok({"ok": False, "diagnostics": diagnostics})
     ids = matching_ids(spec, org, today=timezone.localdate())
     hits = permissions.visible(
         request.user, "project.view", Project.objects.filter(pk__in=ids)
     ).select_related("org")
     count = hits.count()
-    return _ok(
+    return json_ok(
         {
             "ok": True,
             "org": {"id": org.pk, "name": str(org)},

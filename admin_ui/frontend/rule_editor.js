@@ -4,7 +4,7 @@
 // catalogue's names and the grammar's literal patterns (numbers with 万/亿/%/天, dates, both quote styles) come from
 // /studio/rules/vocabulary/, and diagnostics and the verdict from the server's own checker (/studio/rules/check/).
 
-import { EditorState } from "@codemirror/state";
+import { EditorState, StateEffect } from "@codemirror/state";
 import { EditorView, keymap, placeholder, drawSelection } from "@codemirror/view";
 import { StreamLanguage, HighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { autocompletion, completionKeymap } from "@codemirror/autocomplete";
@@ -370,3 +370,163 @@ document.getElementById("impact-run").addEventListener("click", async () => {
     problem(box, error.message);
   }
 });
+
+// --- 发布: the rule as the next version of a policy rule pack ----------------------------------------------------
+
+const publishPanel = document.getElementById("publish-preview") ? document.getElementById("publish-panel") : null;
+
+if (publishPanel) {
+  const $ = (id) => document.getElementById(id);
+  const packSelect = $("publish-pack");
+  const confirmButton = $("publish-confirm");
+  const result = $("publish-result");
+  let previewed = null; // the body of the last successful preview; confirming sends exactly it
+
+  function showNewFields() {
+    for (const el of publishPanel.querySelectorAll(".publish-new")) el.hidden = packSelect.value !== "new";
+  }
+  showNewFields();
+
+  function stale() {
+    previewed = null;
+    confirmButton.disabled = true;
+    confirmButton.textContent = confirmButton.dataset.label || confirmButton.textContent;
+  }
+  confirmButton.dataset.label = confirmButton.textContent;
+  packSelect.addEventListener("change", () => {
+    showNewFields();
+    stale();
+  });
+  publishPanel.addEventListener("input", stale);
+  typeSelect.addEventListener("change", stale);
+  view.dispatch({
+    effects: StateEffect.appendConfig.of(
+      EditorView.updateListener.of((update) => {
+        if (update.docChanged) stale();
+      }),
+    ),
+  });
+
+  function publishBody() {
+    const body = {
+      type: typeSelect.value,
+      source: source(),
+      code: $("publish-code").value,
+      name: $("publish-name").value,
+      severity: $("publish-severity").value,
+      message: $("publish-message").value,
+      triggers: [...publishPanel.querySelectorAll("input[name=publish-trigger]:checked")].map((c) => c.value),
+    };
+    if (packSelect.value === "new") {
+      body.org = $("publish-org").value;
+      body.pack = $("publish-pack-code").value;
+      body.pack_name = $("publish-pack-name").value;
+    } else {
+      const [org, ...code] = packSelect.value.split("|");
+      body.org = org;
+      body.pack = code.join("|");
+    }
+    return body;
+  }
+
+  async function send(body) {
+    const response = await fetch(root.dataset.publishUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    const data = await response.json().catch(() => ({ message: i18n.failed }));
+    return { ok: response.ok, data };
+  }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function showProblems(data) {
+    const parts = [el("p", "error", data.message || i18n.failed)];
+    const rows = data.problems && data.problems.length ? data.problems : null;
+    const list = el("ul", "publish-problems");
+    if (rows) {
+      for (const p of rows) list.append(el("li", "", p.path ? `${p.path}：${p.message}` : p.message));
+    } else {
+      for (const [field, messages] of Object.entries(data.fields || {})) {
+        for (const m of messages) list.append(el("li", "", `${field}：${m}`));
+      }
+    }
+    if (list.children.length) parts.push(list);
+    result.replaceChildren(...parts);
+  }
+
+  function showPreview(data) {
+    const parts = [];
+    const pack = data.pack;
+    parts.push(el("p", "value", pack.previous ? fmt(i18n.publishNext, pack) : fmt(i18n.publishNew, pack)));
+    if (pack.previous && data.changes.length) {
+      parts.push(el("p", "muted", fmt(i18n.publishChanges, pack)));
+      const changes = el("ul", "publish-changes");
+      for (const c of data.changes) changes.append(el("li", "", c));
+      parts.push(changes);
+    }
+    parts.push(el("p", "muted", fmt(i18n.publishTests, data.tests)));
+    const impact = el("ul", "publish-impact");
+    for (const r of data.impact) {
+      const li = el("li", "", fmt(i18n.publishFiring, { ...r, n: r.firing }));
+      if (r.newly.length) {
+        const hits = el("ul", "hits");
+        for (const p of r.newly) {
+          const item = el("li");
+          const a = el("a", "", p.name);
+          a.href = p.url;
+          item.append(a, el("span", "muted", ` ${p.org}`));
+          hits.append(item);
+        }
+        li.append(hits);
+      }
+      impact.append(li);
+    }
+    parts.push(impact);
+    result.replaceChildren(...parts);
+  }
+
+  $("publish-preview").addEventListener("click", async () => {
+    stale();
+    const body = publishBody();
+    if (!body.code.trim() || !body.name.trim()) return problem(result, i18n.publishEmpty);
+    if (!body.source.trim()) return problem(result, i18n.empty);
+    result.replaceChildren(el("p", "muted", i18n.publishPreviewing));
+    try {
+      const { ok, data } = await send(body);
+      if (!ok) return showProblems(data);
+      showPreview(data);
+      previewed = { ...body, base: data.pack.previous };
+      confirmButton.disabled = false;
+      confirmButton.textContent = fmt(i18n.publishConfirm, data.pack);
+    } catch (error) {
+      problem(result, error.message);
+    }
+  });
+
+  confirmButton.addEventListener("click", async () => {
+    if (!previewed) return;
+    const body = { ...previewed, confirm: true };
+    confirmButton.disabled = true;
+    try {
+      const { ok, data } = await send(body);
+      if (!ok) return showProblems(data);
+      previewed = null;
+      confirmButton.textContent = confirmButton.dataset.label;
+      const done = el("p", "ok", fmt(i18n.publishDone, data.pack));
+      const link = el("a", "", i18n.publishView);
+      link.href = data.url;
+      link.id = "publish-pack-link";
+      result.replaceChildren(done, link);
+    } catch (error) {
+      problem(result, error.message);
+    }
+  });
+}

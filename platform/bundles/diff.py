@@ -90,16 +90,27 @@ def _field_changes(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) ->
     return parts
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _names(value: Any) -> set[str]:
+    """The names of a ``required`` list (anything else, as a mid-edit schema may hold, reads as none)."""
+    return {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
+
+
 def _schema_diff(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[str]:
     lines: list[str] = []
     old_props = old.get("properties") if isinstance(old.get("properties"), Mapping) else {}
     new_props = new.get("properties") if isinstance(new.get("properties"), Mapping) else {}
-    old_req, new_req = set(old.get("required") or []), set(new.get("required") or [])
+    old_req, new_req = _names(old.get("required")), _names(new.get("required"))
     for name, prop in new_props.items():
         if name not in old_props:
-            kind = prop.get("x-field") if isinstance(prop, Mapping) else None
+            prop = prop if isinstance(prop, Mapping) else {}
             required = "，必填" if name in new_req else ""
-            lines.append(f"  + 字段 {prefix}{name}（{kind}，“{_text(prop.get('title', name))}”{required}）")
+            lines.append(
+                f"  + 字段 {prefix}{name}（{prop.get('x-field')}，“{_text(prop.get('title', name))}”{required}）"
+            )
     for name in old_props:
         if name not in new_props:
             lines.append(f"  - 字段 {prefix}{name}")
@@ -126,10 +137,10 @@ def _ui_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     if not _same(old.get("order"), new.get("order")):
         lines.append("  ~ 界面：字段顺序（order）已调整")
     old_sections = [
-        (s.get("title"), s.get("fields")) for s in old.get("sections") or [] if isinstance(s, Mapping)
+        (s.get("title"), s.get("fields")) for s in _list(old.get("sections")) if isinstance(s, Mapping)
     ]
     new_sections = [
-        (s.get("title"), s.get("fields")) for s in new.get("sections") or [] if isinstance(s, Mapping)
+        (s.get("title"), s.get("fields")) for s in _list(new.get("sections")) if isinstance(s, Mapping)
     ]
     if old_sections != new_sections:
         old_titles = [t for t, _ in old_sections]
@@ -154,8 +165,8 @@ def _ui_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
             parts.append("重复组行设置已修改")
         if parts:
             lines.append(f"  ~ 界面 字段 {name}：" + "；".join(parts))
-    old_rules = {v.get("rule"): v for v in old.get("validations") or [] if isinstance(v, Mapping)}
-    new_rules = {v.get("rule"): v for v in new.get("validations") or [] if isinstance(v, Mapping)}
+    old_rules = {_text(v.get("rule")): v for v in _list(old.get("validations")) if isinstance(v, Mapping)}
+    new_rules = {_text(v.get("rule")): v for v in _list(new.get("validations")) if isinstance(v, Mapping)}
     for rule, item in new_rules.items():
         if rule not in old_rules:
             lines.append(f"  + 校验规则 {rule}（{_text(item.get('message'))}）")

@@ -306,12 +306,8 @@ def _form_codes_used(config: Mapping[str, Any]) -> list[str]:
 
 
 @transaction.atomic
-def bundle_export(*, actor: User | None = None, org: Org | None = None, type_code: str | None = None) -> str:
-    """The published configuration as bundle text: one type and the forms it uses, or everything of an org.
-
-    The text is canonical (key order, quoting, numbers), so exporting what a load of this text wrote yields
-    the same bytes.
-    """
+def _published(org: Org | None, type_code: str | None) -> tuple[Org, dict[str, Any]]:
+    """The published configuration of one type (and the forms it uses) or of everything of an org, as data."""
     if type_code:
         ptype = ProjectType.objects.select_related("org", "base").filter(code=type_code).first()
         if ptype is None or ptype.published() is None:
@@ -327,7 +323,6 @@ def bundle_export(*, actor: User | None = None, org: Org | None = None, type_cod
         form_codes = {f.code for f in Form.objects.filter(org=org) if not _derived(f)}
     else:
         raise ValidationFailed("请指定要导出的项目类型或机构。", fields={"type": ["请指定 --type 或 --org"]})
-    permissions.check(actor, "config.manage", org)
     type_entries: list[dict[str, Any]] = []
     for ptype in types:
         config = ptype.published().config
@@ -351,6 +346,23 @@ def bundle_export(*, actor: User | None = None, org: Org | None = None, type_cod
     data: dict[str, Any] = {"taizhang_bundle": FORMAT_VERSION, "org": org.code, "forms": form_entries}
     ordered = Bundle(data={"project_types": type_entries})
     data["project_types"] = [type_entries[i] for i in type_order(ordered)]
+    return org, data
+
+
+def bundle_current(org: Org) -> str:
+    """What ``org`` has published, as bundle text: a read for previews and diffs (not an export: not audited)."""
+    _org, data = _published(org, None)
+    return dump_yaml(canonical_bundle(data))
+
+
+def bundle_export(*, actor: User | None = None, org: Org | None = None, type_code: str | None = None) -> str:
+    """The published configuration as bundle text: one type and the forms it uses, or everything of an org.
+
+    The text is canonical (key order, quoting, numbers), so exporting what a load of this text wrote yields
+    the same bytes. Exporting reads, so whoever may view the configuration may export it; it is audited.
+    """
+    org, data = _published(org, type_code)
+    permissions.check(actor, "config.view", org)
     audit_record(
         actor=actor,
         action="bundle.export",
@@ -359,8 +371,8 @@ def bundle_export(*, actor: User | None = None, org: Org | None = None, type_cod
         object_id=type_code or org.code,
         object_repr=f"配置包 {type_code or org.code}",
         after={
-            "forms": [f["code"] for f in form_entries],
-            "project_types": [t["code"] for t in type_entries],
+            "forms": [f["code"] for f in data["forms"]],
+            "project_types": [t["code"] for t in data["project_types"]],
         },
     )
     return dump_yaml(canonical_bundle(data))

@@ -25,8 +25,10 @@ CAPABILITIES: tuple[Capability, ...] = (
         "project.create", _("导入台账"), _("从 Excel 批量导入已有项目，先校验后确认"), "project_imports:index"
     ),
     Capability("project.edit", _("填报"), _("填写立项申请、进度报告、支出登记等表单"), "forms:index"),
-    Capability("approval.act", _("待办审批"), _("处理分配给您的审批任务"), "api-docs"),
-    Capability("config.manage", _("配置中心"), _("配置项目类型、表单、流程与预警规则"), "api-docs"),
+    Capability("approval.act", _("待办审批"), _("处理分配给您的审批任务"), "workflow:inbox"),
+    Capability(
+        "config.view", _("配置工作台"), _("查看或配置项目类型、表单、审批流程与预警规则"), "admin_ui:home"
+    ),
     Capability("alert.view", _("预警"), _("查看规则预警，确认、整改、核销闭环"), "rules:alert-inbox"),
     Capability("rulepack.manage", _("政策规则包"), _("加载、测试、对比监管规则包"), "rules:pack-list"),
     Capability("dashboard.view", _("驾驶舱与通报"), _("查看项目总体情况与月度通报"), "project-ledger"),

@@ -5,14 +5,13 @@ subtree, and permissions and bad input as 4xx JSON (never a 500)."""
 from __future__ import annotations
 
 import copy
-import json
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 
 from projects import services
-from tests.factories import PASSWORD
+from tests.admin_ui.helpers import client_for, post_json
 from tests.rules.rule_fixtures import laojiu_project, pay
 
 pytestmark = pytest.mark.django_db
@@ -21,17 +20,6 @@ CHECK = "/studio/rules/check/"
 TRY = "/studio/rules/try/"
 IMPACT = "/studio/rules/impact/"
 VOCABULARY = "/studio/rules/vocabulary/"
-
-
-def _client(user, lang: str = "zh-hans") -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE=lang)
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
-
-
-def _post(client: Client, url: str, body, **extra):
-    data = body if isinstance(body, str | bytes) else json.dumps(body, ensure_ascii=False)
-    return client.post(url, data=data, content_type="application/json", **extra)
 
 
 @pytest.fixture
@@ -48,7 +36,7 @@ def over(world, project_type, valid_data):
 
 
 def test_vocabulary_comes_from_the_catalogue_functions_and_keywords(world, project_type, config_admin):
-    response = _client(config_admin).get(VOCABULARY, {"type": "laojiu"})
+    response = client_for(config_admin).get(VOCABULARY, {"type": "laojiu"})
     assert response.status_code == 200
     body = response.json()
     names = {n["name"]: n for n in body["names"]}
@@ -65,8 +53,8 @@ def test_vocabulary_comes_from_the_catalogue_functions_and_keywords(world, proje
 
 
 def test_check_reports_a_typo_at_its_exact_column_with_a_did_you_mean(world, project_type, config_admin):
-    client = _client(config_admin)
-    response = _post(client, CHECK, {"type": "laojiu", "source": "预算 > 0 且\n  超支律 > 5%"})
+    client = client_for(config_admin)
+    response = post_json(client, CHECK, {"type": "laojiu", "source": "预算 > 0 且\n  超支律 > 5%"})
     assert response.status_code == 200
     body = response.json()
     assert body["ok"] is False and body["verdict"] is None
@@ -75,12 +63,14 @@ def test_check_reports_a_typo_at_its_exact_column_with_a_did_you_mean(world, pro
     assert "超支率" in problem["message"] and "超支率" in problem["suggestions"]
     assert problem["code"].startswith("E")
 
-    english = _post(_client(config_admin, "en"), CHECK, {"type": "laojiu", "source": "超支律 > 5%"}).json()
+    english = post_json(
+        client_for(config_admin, "en"), CHECK, {"type": "laojiu", "source": "超支律 > 5%"}
+    ).json()
     assert "did you mean" in english["diagnostics"][0]["message"]
 
 
 def test_check_of_a_syntax_error_is_a_diagnostic_not_an_error(world, project_type, config_admin):
-    response = _post(_client(config_admin), CHECK, {"type": "laojiu", "source": "预算 > > 5"})
+    response = post_json(client_for(config_admin), CHECK, {"type": "laojiu", "source": "预算 > > 5"})
     assert response.status_code == 200
     [problem] = response.json()["diagnostics"]
     assert (
@@ -89,75 +79,81 @@ def test_check_of_a_syntax_error_is_a_diagnostic_not_an_error(world, project_typ
 
 
 def test_check_gives_the_verdict_when_the_rule_type_checks(world, project_type, config_admin):
-    client = _client(config_admin)
-    body = _post(client, CHECK, {"type": "laojiu", "source": "超支率 > 5%"}).json()
+    client = client_for(config_admin)
+    body = post_json(client, CHECK, {"type": "laojiu", "source": "超支率 > 5%"}).json()
     assert body["ok"] is True and body["diagnostics"] == []
     assert body["verdict"] == {"in_database": True, "text": "在数据库中执行"}
-    not_bool = _post(client, CHECK, {"type": "laojiu", "source": "预算 + 1"}).json()
+    not_bool = post_json(client, CHECK, {"type": "laojiu", "source": "预算 + 1"}).json()
     assert not_bool["ok"] is False and not_bool["diagnostics"]
 
 
 def test_try_returns_the_value_and_the_explanation(world, project_type, config_admin, over):
     overspent, fine = over
-    client = _client(config_admin)
-    body = _post(client, TRY, {"type": "laojiu", "source": "超支率 > 5%", "project": overspent.pk}).json()
+    client = client_for(config_admin)
+    body = post_json(client, TRY, {"type": "laojiu", "source": "超支率 > 5%", "project": overspent.pk}).json()
     assert body["ok"] is True and body["value"] is True and body["fires"] is True
     assert body["trace"]["text"] == "超支率 > 5%"
     assert [c["text"] for c in body["trace"]["children"]] == ["超支率", "5%"]
     assert body["trace"]["children"][0]["value"] == "0.1"
     assert "超支率" in body["text"] and "→" in body["text"]
-    quiet = _post(client, TRY, {"type": "laojiu", "source": "超支率 > 5%", "project": str(fine.pk)}).json()
+    quiet = post_json(
+        client, TRY, {"type": "laojiu", "source": "超支率 > 5%", "project": str(fine.pk)}
+    ).json()
     assert quiet["value"] is False
-    broken = _post(client, TRY, {"type": "laojiu", "source": "超支律 > 5%", "project": fine.pk}).json()
+    broken = post_json(client, TRY, {"type": "laojiu", "source": "超支律 > 5%", "project": fine.pk}).json()
     assert broken["ok"] is False and broken["diagnostics"]
 
 
 def test_try_on_a_project_the_user_may_not_view_is_404(world, project_type, valid_data, over):
     overspent, fine = over
-    client = _client(world.users["clerk_a"])  # 西湖区: sees its own district only
+    client = client_for(world.users["clerk_a"])  # 西湖区: sees its own district only
     assert (
-        _post(client, TRY, {"type": "laojiu", "source": "超支率 > 5%", "project": overspent.pk}).status_code
+        post_json(
+            client, TRY, {"type": "laojiu", "source": "超支率 > 5%", "project": overspent.pk}
+        ).status_code
         == 200
     )
-    response = _post(client, TRY, {"type": "laojiu", "source": "超支率 > 5%", "project": fine.pk})
+    response = post_json(client, TRY, {"type": "laojiu", "source": "超支率 > 5%", "project": fine.pk})
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
-    missing = _post(client, TRY, {"type": "laojiu", "source": "超支率 > 5%", "project": 999999})
+    missing = post_json(client, TRY, {"type": "laojiu", "source": "超支率 > 5%", "project": 999999})
     assert missing.status_code == 404
-    bad = _post(client, TRY, {"type": "laojiu", "source": "超支率 > 5%", "project": "abc"})
+    bad = post_json(client, TRY, {"type": "laojiu", "source": "超支率 > 5%", "project": "abc"})
     assert bad.status_code == 400 and set(bad.json()) == {"code", "message", "fields"}
     assert "project" in bad.json()["fields"]
 
 
 def test_impact_lists_the_firing_projects_of_the_org_subtree(world, project_type, config_admin, over):
     overspent, _fine = over
-    client = _client(config_admin)
-    body = _post(client, IMPACT, {"type": "laojiu", "source": "超支率 > 5%", "org": world.city.pk}).json()
+    client = client_for(config_admin)
+    body = post_json(client, IMPACT, {"type": "laojiu", "source": "超支率 > 5%", "org": world.city.pk}).json()
     assert body["ok"] is True and body["count"] == 1
     assert [p["name"] for p in body["projects"]] == ["西湖区超支小区"]
     assert body["projects"][0]["url"] == f"/projects/{overspent.pk}/"
-    everything = _post(client, IMPACT, {"type": "laojiu", "source": "预算 > 0", "org": world.city.pk}).json()
+    everything = post_json(
+        client, IMPACT, {"type": "laojiu", "source": "预算 > 0", "org": world.city.pk}
+    ).json()
     assert everything["count"] == 2
-    shangcheng = _post(
+    shangcheng = post_json(
         client, IMPACT, {"type": "laojiu", "source": "预算 > 0", "org": world.district_b.pk}
     ).json()
     assert [p["name"] for p in shangcheng["projects"]] == ["上城区正常小区"]
-    outside = _post(client, IMPACT, {"type": "laojiu", "source": "预算 > 0", "org": world.province.pk})
+    outside = post_json(client, IMPACT, {"type": "laojiu", "source": "预算 > 0", "org": world.province.pk})
     assert outside.status_code == 404
 
 
 def test_permissions(world, project_type, config_admin):
     anonymous = Client()
     assert anonymous.get(VOCABULARY, {"type": "laojiu"}).status_code == 403
-    assert _post(anonymous, CHECK, {"type": "laojiu", "source": "预算 > 0"}).status_code == 403
-    nobody = _client(world.users["nobody"])
-    response = _post(nobody, CHECK, {"type": "laojiu", "source": "预算 > 0"})
+    assert post_json(anonymous, CHECK, {"type": "laojiu", "source": "预算 > 0"}).status_code == 403
+    nobody = client_for(world.users["nobody"])
+    response = post_json(nobody, CHECK, {"type": "laojiu", "source": "预算 > 0"})
     assert response.status_code == 403 and response.json()["code"] == "permission_denied"
     assert nobody.get("/studio/rules/").status_code == 403
-    page = _client(config_admin).get("/studio/rules/")
+    page = client_for(config_admin).get("/studio/rules/")
     assert page.status_code == 200
     assert "规则编辑器" in page.content.decode() and "laojiu" in page.content.decode()
-    assert _client(world.users["regulator"]).get("/studio/rules/").status_code == 200
+    assert client_for(world.users["regulator"]).get("/studio/rules/").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -174,7 +170,7 @@ def test_permissions(world, project_type, config_admin):
     ],
 )
 def test_bad_input_is_a_4xx_json_error(world, project_type, config_admin, body, status, field):
-    response = _post(_client(config_admin), CHECK, body)
+    response = post_json(client_for(config_admin), CHECK, body)
     assert response.status_code == status, response.content
     payload = response.json()
     assert set(payload) == {"code", "message", "fields"}
@@ -183,18 +179,18 @@ def test_bad_input_is_a_4xx_json_error(world, project_type, config_admin, body, 
 
 
 def test_bad_type_in_vocabulary_and_wrong_method(world, project_type, config_admin):
-    client = _client(config_admin)
+    client = client_for(config_admin)
     assert client.get(VOCABULARY, {"type": "nope"}).status_code == 404
     assert client.get(VOCABULARY).status_code == 400
     assert client.get(CHECK).status_code == 405
 
 
 def test_page_and_messages_in_english(world, project_type, config_admin):
-    client = _client(config_admin, "en")
+    client = client_for(config_admin, "en")
     page = client.get("/studio/rules/").content.decode()
     assert "Rule editor" in page and "Try it" in page and "Show impact" in page
     assert "规则编辑器" not in page and "影响范围" not in page
-    body = _post(client, CHECK, {"type": "laojiu", "source": "超支率 > 5%"}).json()
+    body = post_json(client, CHECK, {"type": "laojiu", "source": "超支率 > 5%"}).json()
     assert body["verdict"]["text"] == "Runs in the database"
-    error = _post(client, CHECK, {"type": "laojiu"}).json()
+    error = post_json(client, CHECK, {"type": "laojiu"}).json()
     assert error["message"] == "The rule condition is missing."

@@ -55,7 +55,7 @@ def test_demo_loads_idempotently_and_every_role_can_sign_in(client):
     call_command("demo_load", stdout=out)
     call_command("demo_load", stdout=out)
     assert "演示数据已存在" in out.getvalue()
-    assert User.objects.count() == 11
+    assert User.objects.count() == 12
     from rules.models import Alert, RulePack
     from workflow.models import ApprovalTask
 

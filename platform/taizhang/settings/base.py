@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "rules.context_processors.alert_badge",
                 "workflow.context_processors.approval_badge",
+                "admin_ui.context_processors.studio_link",
             ],
         },
     },

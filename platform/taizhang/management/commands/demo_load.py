@@ -45,6 +45,7 @@ USERS = (
     ("secadmin", "李娜", "330000", "sec_admin", "330000"),
     ("auditor", "王芳", "330000", "audit_admin", "330000"),
     ("config", "刘洋", "330100", "config_admin", "330100"),
+    ("config_xh", "郑洁", "330106-zjj", "config_admin", "330106-zjj"),
     ("clerk", "陈静", "330106-zjj", "staff", "330106-zjj"),
     ("approver", "杨磊", "330106-zjj", "approver", "330106-zjj"),
     ("regulator", "赵敏", "330100-czj", "regulator", "330100"),

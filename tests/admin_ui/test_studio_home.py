@@ -1,0 +1,41 @@
+"""The studio's front page: every editor reachable, the user's rights said plainly, the types they may see listed
+with their flow designer; the home page's 配置工作台 card for anyone who may view configuration."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.admin_ui.helpers import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_config_admin_sees_every_editor_and_may_change(flows, config_admin):
+    html = client_for(config_admin).get("/studio/").content.decode()
+    for href in ("/studio/types/", "/studio/forms/", "/studio/rules/", "/studio/import/", "/rules/packs/"):
+        assert f'href="{href}"' in html
+    assert "您是配置管理员" in html
+    assert "/studio/flows/flowtype/" in html
+
+
+def test_staff_may_look_but_not_change(flows, world):
+    response = client_for(world.users["clerk_a"]).get("/studio/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "您可以查看适用于本机构的配置，但不能修改" in html
+    assert "您是配置管理员" not in html
+
+
+def test_regulator_is_told_about_packs(world):
+    html = client_for(world.users["regulator"]).get("/studio/").content.decode()
+    assert "您可以加载和发布政策规则包" in html
+
+
+def test_a_user_without_roles_is_refused(world):
+    assert client_for(world.users["nobody"]).get("/studio/").status_code == 403
+
+
+def test_home_page_card_leads_to_the_studio(world):
+    html = client_for(world.users["clerk_a"]).get("/").content.decode()
+    assert 'href="/studio/"' in html
+    assert 'data-action="approval.act"' not in html
