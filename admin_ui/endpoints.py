@@ -19,12 +19,25 @@ from django.utils.translation import gettext as _
 from accounts import permissions
 from core.errors import PermissionDenied, ServiceError, ValidationFailed
 
-__all__ = ["json_endpoint", "json_error", "json_ok", "lang", "read_json"]
+__all__ = ["diagnostic", "json_endpoint", "json_error", "json_ok", "lang", "read_json"]
 
 
 def lang() -> str:
     """The language messages of the DSL checker are given in: ``en`` or ``zh``."""
     return "en" if (get_language() or "").startswith("en") else "zh"
+
+
+def diagnostic(error: Any) -> dict[str, Any]:
+    """One DSL diagnostic (``dsl.diagnose``) as the editors read it: where, what, in the page's language."""
+    return {
+        "line": error.line,
+        "column": error.column,
+        "end_line": error.end_line,
+        "end_column": error.end_column,
+        "code": error.code,
+        "message": error.message_in(lang()),
+        "suggestions": list(getattr(error, "suggestions", ())),
+    }
 
 
 def json_ok(payload: dict[str, Any], status: int = 200) -> JsonResponse:

@@ -28,7 +28,7 @@ from forms.flow import live_state
 from forms.models import Form, FormVersion
 from forms.render import OFFPAGE_PREFIX, Renderer, parse_post, shown
 
-from .endpoints import lang
+from .endpoints import diagnostic
 
 __all__ = ["definition_report", "field_catalogue", "plain", "preview_html", "preview_state"]
 
@@ -95,7 +95,7 @@ def _whole(message: str, code: str) -> dict[str, Any]:
     return {"line": 1, "column": 1, "end_line": 1, "end_column": 2, "code": code, "message": message}
 
 
-def _errors_of(source: Any, condition: bool, scope: Any, lang: str) -> list[dict[str, Any]]:
+def _errors_of(source: Any, condition: bool, scope: Any) -> list[dict[str, Any]]:
     if not isinstance(source, str) or not source.strip():
         return [_whole(_("表达式不能为空"), "empty")]
     try:
@@ -103,28 +103,12 @@ def _errors_of(source: Any, condition: bool, scope: Any, lang: str) -> list[dict
         found = dsl.diagnose(source, catalogue, expect=dsl.BOOL if condition else None)
     except Exception as error:  # a malformed schema the catalogue cannot read: check() reports why
         return [_whole(str(error), "catalogue")]
-    return [
-        {
-            "line": e.line,
-            "column": e.column,
-            "end_line": e.end_line,
-            "end_column": e.end_column,
-            "code": e.code,
-            "message": e.message_in(lang),
-        }
-        for e in found
-    ]
+    return [diagnostic(e) for e in found]
 
 
 def _diagnostics(schema: Mapping[str, Any], ui: Mapping[str, Any]) -> list[dict[str, Any]]:
-    language = lang()
     return [
-        {
-            "path": path,
-            "field": name,
-            "source": source,
-            "errors": _errors_of(source, condition, scope, language),
-        }
+        {"path": path, "field": name, "source": source, "errors": _errors_of(source, condition, scope)}
         for path, name, source, condition, scope in _expressions(schema, ui)
     ]
 

@@ -27,6 +27,7 @@ from projects.models import ProjectType
 from projects.selectors_types import project_type_list
 from projects.services.types import published_form_schemas
 
+from .endpoints import diagnostic
 from .versions import type_effective
 
 # Keys whose override value merges with the inherited one entry by entry (the rest replace it whole).
@@ -180,20 +181,7 @@ def _diagnostics(effective: Mapping[str, Any], schemas: Mapping[str, Any]) -> li
             out.append([])
             continue
         errors = dsl.diagnose(str(item.get("expr") or ""), cat)
-        out.append(
-            [
-                {
-                    "line": e.line,
-                    "column": e.column,
-                    "end_line": e.end_line,
-                    "end_column": e.end_column,
-                    "code": e.code,
-                    "message": e.message,
-                    "suggestions": list(getattr(e, "suggestions", ())),
-                }
-                for e in errors
-            ]
-        )
+        out.append([diagnostic(e) for e in errors])
         name = str(item.get("name") or "")
         if name and cat.lookup(name) is None:
             cat = cat.extend([dsl.Field(name, dsl.NUMBER, meta={"indicator": name})])

@@ -35,7 +35,7 @@ from rules.context import RuleContext, project_record
 from rules.spec import RuleSpec
 from rules.sweep import matching_ids
 
-from .endpoints import json_endpoint, json_ok, lang, read_json
+from .endpoints import diagnostic, json_endpoint, json_ok, lang, read_json
 from .rule_publish import publish_context
 
 MAX_SOURCE = 4000
@@ -80,19 +80,7 @@ def _spec(ptype: Any, source: str) -> RuleSpec:
 
 
 def _diagnostics(source: str, ctx: RuleContext) -> list[dict[str, Any]]:
-    language = lang()
-    return [
-        {
-            "line": e.line,
-            "column": e.column,
-            "end_line": e.end_line,
-            "end_column": e.end_column,
-            "code": e.code,
-            "message": e.message_in(language),
-            "suggestions": list(getattr(e, "suggestions", ())),
-        }
-        for e in dsl.diagnose(source, ctx.catalogue, expect=dsl.BOOL)
-    ]
+    return [diagnostic(e) for e in dsl.diagnose(source, ctx.catalogue, expect=dsl.BOOL)]
 
 
 def _verdict(source: str, ctx: RuleContext) -> dict[str, Any]:

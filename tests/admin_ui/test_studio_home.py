@@ -39,3 +39,22 @@ def test_home_page_card_leads_to_the_studio(world):
     html = client_for(world.users["clerk_a"]).get("/").content.decode()
     assert 'href="/studio/"' in html
     assert 'data-action="approval.act"' not in html
+
+
+def test_every_studio_page_reads_in_english(flows, config_admin):
+    client = client_for(config_admin, lang="en")
+    for url in (
+        "/studio/",
+        "/studio/types/",
+        "/studio/forms/",
+        "/studio/rules/",
+        "/studio/import/",
+        "/studio/export/",
+        "/studio/flows/flowtype/",
+        "/studio/types/flowtype/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert 'lang="en"' in html, url
+    assert "Configuration studio" in client.get("/studio/").content.decode()

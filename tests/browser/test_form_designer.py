@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from forms.models import Form
 from projects.models import Project
+from tests.browser.steps import start_laojiu_initiation, submit_laojiu_initiation
 
 from .conftest import SCREENSHOTS as SHOTS
 from .conftest import screenshot
@@ -139,26 +140,14 @@ def test_form_designer_conditional_and_computed_fields_publish_and_use(
     # a clerk creates a project through the staff pages: it pins the new version
     page.context.clear_cookies()
     _login(page, live_server, "clerk_a")
-    page.get_by_role("link", name="新建项目").click()
-    page.get_by_role("link", name="老旧小区改造").click()
-    page.get_by_label("项目名称").fill("翠苑四区老旧小区改造")
-    page.get_by_label("建设单位统一社会信用代码").fill("913301005000000002")
-    page.get_by_label("小区名称").fill("翠苑四区")
-    page.get_by_label("改造户数").fill("520")
-    page.get_by_label("项目总投资").fill("680")
+    start_laojiu_initiation(page, "翠苑四区老旧小区改造", "翠苑四区")
     lodging = page.locator('[data-path="临时安置户数"]')
     expect(lodging).to_be_hidden()
     page.locator('[data-path="是否需要临时安置"] input[value="true"]').check()
     expect(lodging).to_be_visible()
     lodging.get_by_label("临时安置户数").fill("12")
     expect(page.locator('[data-computed="户均投资估算"]')).to_have_text("13,076.92")
-    page.get_by_role("button", name="＋ 添加一行").click()
-    page.locator(".group-row").last.get_by_label("来源").select_option("中央补助")
-    page.locator(".group-row").last.get_by_label("金额").fill("6800000")
-    page.get_by_label("联系人").fill("陈静")
-    page.get_by_label("联系电话").fill("13800138000")
-    page.get_by_role("button", name="提交立项").click()
-    page.wait_for_url("**/projects/*/")
+    submit_laojiu_initiation(page)
     project = Project.objects.get(name="翠苑四区老旧小区改造")
     assert project.form_version.number == 2
     assert project.data["临时安置户数"] == 12

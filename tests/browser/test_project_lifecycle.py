@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from projects.models import Project
+from tests.browser.steps import start_laojiu_initiation, submit_laojiu_initiation
 
 from .conftest import screenshot
 from .test_form_fill import _login
@@ -14,20 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_project_lifecycle_in_the_browser(world, project_type, live_server, page):
     _login(page, live_server, "clerk_a")
-    page.get_by_role("link", name="新建项目").click()
-    page.get_by_role("link", name="老旧小区改造").click()
-    page.get_by_label("项目名称").fill("翠苑三区老旧小区改造")
-    page.get_by_label("建设单位统一社会信用代码").fill("913301005000000002")
-    page.get_by_label("小区名称").fill("翠苑三区")
-    page.get_by_label("改造户数").fill("520")
-    page.get_by_label("项目总投资").fill("680")
-    page.get_by_role("button", name="＋ 添加一行").click()
-    page.locator(".group-row").last.get_by_label("来源").select_option("中央补助")
-    page.locator(".group-row").last.get_by_label("金额").fill("6800000")
-    page.get_by_label("联系人").fill("陈静")
-    page.get_by_label("联系电话").fill("13800138000")
-    page.get_by_role("button", name="提交立项").click()
-    page.wait_for_url("**/projects/*/")
+    start_laojiu_initiation(page, "翠苑三区老旧小区改造", "翠苑三区")
+    submit_laojiu_initiation(page)
     assert page.get_by_text("项目已立项").is_visible()
     project = Project.objects.get(name="翠苑三区老旧小区改造")
     assert project.budget == 6800000
