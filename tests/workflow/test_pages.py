@@ -117,7 +117,9 @@ def test_header_badge_counts_open_tasks_on_every_page(client, flows):
     badge = re.search(r'<a class="nav-link approval-link".*?</a>', html, flags=re.S).group(0)
     assert 'href="/approvals/"' in badge and '<span class="count">1</span>' in badge
     client.force_login(flows.world.users["clerk_b"])
-    badge = re.search(r'<a class="nav-link approval-link".*?</a>', _html(client.get("/")), flags=re.S).group(0)
+    badge = re.search(r'<a class="nav-link approval-link".*?</a>', _html(client.get("/")), flags=re.S).group(
+        0
+    )
     assert "count" not in badge
 
 
