@@ -33,10 +33,11 @@ from forms import selectors
 from forms.models import Form, FormVersion
 from forms.services import form_draft_from, form_draft_save, form_publish
 
-from .endpoints import json_endpoint, json_error, json_ok, read_json
+from .endpoints import json_endpoint, json_error, json_ok, lang, read_json
 from .form_designer_check import definition_report, field_catalogue, plain, preview_html
 from .form_designer_text import designer_i18n
 from .versions import form_preview, version_rows
+from .views import dsl_vocabulary
 
 MAX_BODY = 500_000
 
@@ -120,6 +121,7 @@ def _page(request: HttpRequest, form: Form, version: FormVersion | None, *, view
                 "canEdit": can_edit,
                 "types": field_catalogue(),
                 "versions": _versions(form),
+                "vocabulary": dsl_vocabulary(lang()),
             },
             "i18n": designer_i18n(),
             "urls": _urls(form),

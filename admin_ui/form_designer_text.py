@@ -39,6 +39,8 @@ def designer_i18n() -> dict[str, str]:
         "requiredIf": _("必填条件（DSL，留空表示不按条件必填）"),
         "computed": _("计算公式（DSL）"),
         "insertName": _("插入字段名"),
+        "function": _("函数"),
+        "keyword": _("关键字"),
         "rowComputed": _("计算公式（相对于本行，DSL）"),
         "pageSize": _("每页行数"),
         "rows": _("文本框行数"),

@@ -160,6 +160,23 @@ def rule_editor(request: HttpRequest) -> HttpResponse:
 # The endpoints --------------------------------------------------------------------------------------------------
 
 
+def dsl_vocabulary(language: str) -> dict[str, Any]:
+    """The DSL's own vocabulary, whatever the project type: functions (with aliases and docs in ``language``),
+    keywords, the grammar's literal patterns and punctuation — what every DSL editor highlights and completes."""
+    grammar = terminals()
+    return {
+        "functions": [
+            {"name": f.name, "aliases": list(f.aliases), "doc": f.doc_en if language == "en" else f.doc_zh}
+            for f in FUNCTIONS.values()
+        ],
+        "keywords": [{"word": word, "kind": kind} for word, kind in KEYWORDS.items()],
+        "patterns": {name: grammar[name][1] for name in PATTERNS if name in grammar},
+        "punctuation": sorted(
+            {value for kind, value in grammar.values() if kind == "str"}, key=lambda s: -len(s)
+        ),
+    }
+
+
 @require_GET
 @_endpoint
 def rule_vocabulary(request: HttpRequest) -> HttpResponse:
@@ -176,22 +193,11 @@ def rule_vocabulary(request: HttpRequest) -> HttpResponse:
         }
         for f in ctx.catalogue
     ]
-    functions = [
-        {"name": f.name, "aliases": list(f.aliases), "doc": f.doc_en if language == "en" else f.doc_zh}
-        for f in FUNCTIONS.values()
-    ]
-    keywords = [{"word": word, "kind": kind} for word, kind in KEYWORDS.items()]
-    grammar = terminals()
-    patterns = {name: grammar[name][1] for name in PATTERNS if name in grammar}
-    punctuation = sorted({value for kind, value in grammar.values() if kind == "str"}, key=lambda s: -len(s))
     return json_ok(
         {
             "type": {"code": ptype.code, "name": ptype.name, "version": version.number},
             "names": names,
-            "functions": functions,
-            "keywords": keywords,
-            "patterns": patterns,
-            "punctuation": punctuation,
+            **dsl_vocabulary(language),
         }
     )
 

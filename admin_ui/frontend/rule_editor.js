@@ -6,11 +6,10 @@
 
 import { EditorState, StateEffect } from "@codemirror/state";
 import { EditorView, keymap, placeholder, drawSelection } from "@codemirror/view";
-import { StreamLanguage, HighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { autocompletion, completionKeymap } from "@codemirror/autocomplete";
 import { linter, lintGutter, forceLinting } from "@codemirror/lint";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
-import { tags } from "@lezer/highlight";
+import { compileVocabulary, dslLanguage, dslHighlight, dslCompletions, diagnosticRange } from "./dsl_language.js";
 
 const root = document.getElementById("rule-editor");
 const i18n = JSON.parse(document.getElementById("rule-editor-i18n").textContent);
@@ -20,7 +19,7 @@ const diagnosticsList = document.getElementById("rule-diagnostics");
 const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
 
 let vocabulary = null;
-let words = []; // every known spelling, longest first, with its token style
+let compiled = null; // the vocabulary as the highlighter and the completion read it
 
 function fmt(template, values) {
   return template.replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
@@ -38,130 +37,13 @@ async function post(url, body) {
   return data;
 }
 
-// --- highlighting ---------------------------------------------------------------------------------------------
+// --- highlighting and completion (admin_ui/frontend/dsl_language.js) -------------------------------------------
 
-function anchored(source) {
-  return new RegExp("^(?:" + source + ")", "u");
-}
-
-function compileVocabulary(vocab) {
-  const styled = new Map();
-  for (const item of vocab.names) {
-    for (const segment of item.name.split(".")) styled.set(segment, "variableName");
-  }
-  for (const fn of vocab.functions) {
-    for (const spelling of [fn.name, ...fn.aliases]) styled.set(spelling, "function");
-  }
-  for (const kw of vocab.keywords) {
-    const style = ["TRUE", "FALSE", "NULL"].includes(kw.kind) ? "atom" : "keyword";
-    styled.set(kw.word, style);
-  }
-  words = [...styled.entries()].sort((a, b) => b[0].length - a[0].length);
-  vocab.regex = {};
-  for (const [name, source] of Object.entries(vocab.patterns)) vocab.regex[name] = anchored(source);
-  vocab.regex.PUNCT = anchored(vocab.punctuation.map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|"));
-}
-
-const WORD_CHAR = /[\p{L}\p{N}_]/u;
-// Full-width punctuation typed by Chinese input methods reads as its ASCII form (the lexer folds it the same way).
-const FULLWIDTH = /^[\uFF01-\uFF5E【】、。×÷]/u;
-
-const dslLanguage = StreamLanguage.define({
-  name: "taizhang-dsl",
-  token(stream) {
-    if (stream.eatSpace()) return null;
-    if (!vocabulary) {
-      stream.skipToEnd();
-      return null;
-    }
-    const re = vocabulary.regex;
-    if (re.COMMENT && stream.match(re.COMMENT)) return "comment";
-    if (re.DATE && stream.match(re.DATE)) return "number";
-    if (re.NUMBER && stream.match(re.NUMBER)) return "number";
-    if (re.STRING && stream.match(re.STRING)) return "string";
-    if (re.QNAME && stream.match(re.QNAME)) return "variableName";
-    if (re.COMP_OP && stream.match(re.COMP_OP)) return "operator";
-    if (stream.match(re.PUNCT)) return "punctuation";
-    if (stream.match(FULLWIDTH)) return "operator";
-    const rest = stream.string.slice(stream.pos);
-    for (const [word, style] of words) {
-      if (!rest.startsWith(word)) continue;
-      const isAscii = /^[\x00-\x7f]+$/.test(word);
-      const after = rest.charAt(word.length);
-      if (isAscii && after && WORD_CHAR.test(after)) continue; // `and` inside `android`
-      stream.pos += word.length;
-      return style;
-    }
-    if (rest.match(/^[A-Za-z_]/)) {
-      stream.match(/^[\p{L}\p{N}_]+/u);
-      return "invalid";
-    }
-    stream.next();
-    return WORD_CHAR.test(stream.current()) ? "invalid" : null;
-  },
-  tokenTable: { function: tags.function(tags.variableName), invalid: tags.invalid },
-});
-
-const highlight = HighlightStyle.define([
-  { tag: tags.keyword, color: "#8250df", fontWeight: "600" },
-  { tag: tags.atom, color: "#8250df" },
-  { tag: tags.number, color: "#0550ae" },
-  { tag: tags.string, color: "#0a3069" },
-  { tag: tags.comment, color: "#6e7781", fontStyle: "italic" },
-  { tag: tags.operator, color: "#cf222e" },
-  { tag: tags.function(tags.variableName), color: "#953800", fontWeight: "600" },
-  { tag: tags.variableName, color: "#116329" },
-  { tag: tags.invalid, color: "#1f2328" },
-]);
-
-// --- completion -----------------------------------------------------------------------------------------------
-
-function completions(context) {
-  if (!vocabulary) return null;
-  const before = context.matchBefore(/[\p{L}\p{N}_.]+/u);
-  if (!before && !context.explicit) return null;
-  const options = [];
-  for (const item of vocabulary.names) {
-    options.push({
-      label: item.name,
-      detail: item.type,
-      info: item.label && item.label !== item.name ? item.label : undefined,
-      type: item.indicator ? "constant" : "variable",
-      boost: 2,
-    });
-  }
-  for (const fn of vocabulary.functions) {
-    for (const spelling of [fn.name, ...fn.aliases]) {
-      options.push({
-        label: spelling,
-        detail: `${i18n.function} ${fn.name}`,
-        info: fn.doc,
-        type: "function",
-        apply: spelling + "(",
-      });
-    }
-  }
-  for (const kw of vocabulary.keywords) {
-    options.push({ label: kw.word, detail: i18n.keyword, type: "keyword", boost: -1 });
-  }
-  return { from: before ? before.from : context.pos, options, validFor: /^[\p{L}\p{N}_.]*$/u };
-}
+const getCompiled = () => compiled;
+const language = dslLanguage(getCompiled);
+const completions = dslCompletions(getCompiled, i18n);
 
 // --- diagnostics ----------------------------------------------------------------------------------------------
-
-// The server counts columns in characters (code points); CodeMirror in UTF-16 units.
-function offsetOf(doc, line, column) {
-  const lineNo = Math.min(Math.max(line, 1), doc.lines);
-  const text = doc.line(lineNo);
-  let pos = text.from;
-  let chars = 1;
-  for (const ch of text.text) {
-    if (chars >= column) break;
-    pos += ch.length;
-    chars += 1;
-  }
-  return Math.min(pos, text.to);
-}
 
 function showDiagnostics(result) {
   diagnosticsList.replaceChildren();
@@ -199,13 +81,11 @@ async function serverLint(view) {
   if (view.state.doc.toString() !== source) return []; // typed on meanwhile: the next run will report
   showDiagnostics(result);
   const doc = view.state.doc;
-  return result.diagnostics.map((d) => {
-    let from = offsetOf(doc, d.line, d.column);
-    let to = offsetOf(doc, d.end_line || d.line, d.end_column || d.column + 1);
-    if (to <= from) to = Math.min(from + 1, doc.length);
-    if (from >= doc.length && doc.length > 0) from = doc.length - 1;
-    return { from, to, severity: "error", message: `${d.code} ${d.message}` };
-  });
+  return result.diagnostics.map((d) => ({
+    ...diagnosticRange(doc, d),
+    severity: "error",
+    message: `${d.code} ${d.message}`,
+  }));
 }
 
 // --- the editor -----------------------------------------------------------------------------------------------
@@ -217,8 +97,8 @@ const view = new EditorView({
     extensions: [
       history(),
       drawSelection(),
-      dslLanguage,
-      syntaxHighlighting(highlight),
+      language,
+      dslHighlight,
       autocompletion({ override: [completions], activateOnTyping: true }),
       linter(serverLint, { delay: 300 }),
       lintGutter(),
@@ -247,7 +127,7 @@ async function loadType() {
     ),
   ]);
   if (vocab.names) {
-    compileVocabulary(vocab);
+    compiled = compileVocabulary(vocab, vocab.names);
     vocabulary = vocab;
   }
   const picker = document.getElementById("try-project");

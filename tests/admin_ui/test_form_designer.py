@@ -11,6 +11,7 @@ import re
 import pytest
 from django.test import Client
 
+from admin_ui.views import dsl_vocabulary
 from audit.models import AuditEvent
 from forms.models import FormVersion
 from tests.admin_ui.helpers import client_for, post_json
@@ -69,6 +70,12 @@ def test_list_and_page_show_the_form(published_form, config_admin):
     assert "资金来源" in data["schema"]["properties"] and data["editable"] is True
     assert data["version"] == 1 and data["status"] == "published"
     assert {"money", "computed", "group", "yesno"} <= {t["name"] for t in data["types"]}
+    # the DSL editors highlight and complete with the rule editor's vocabulary (one source: dsl_vocabulary)
+    vocabulary = data["vocabulary"]
+    assert vocabulary == dsl_vocabulary("zh")
+    assert {"且", "或", "true"} <= {k["word"] for k in vocabulary["keywords"]}
+    assert "round" in {f["name"] for f in vocabulary["functions"]}
+    assert {"NUMBER", "STRING", "DATE"} <= set(vocabulary["patterns"]) and "(" in vocabulary["punctuation"]
 
 
 def test_check_points_at_the_column_of_a_typo(published_form, config_admin):

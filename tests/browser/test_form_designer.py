@@ -51,7 +51,9 @@ def test_form_designer_conditional_and_computed_fields_publish_and_use(
     # a conditional pair: 临时安置户数 shows when 是否需要临时安置 is 是
     _add(page, "是否需要临时安置", "yesno", "建设安排")
     _add(page, "临时安置户数", "integer", "建设安排")
-    condition = page.locator('.fm-row[data-name="临时安置户数"] [data-prop="visible_if"]')
+    editor = page.locator('.fm-row[data-name="临时安置户数"] [data-editor-for="visible_if"]')
+    condition = editor.locator(".cm-content")
+    expect(condition).to_have_attribute("aria-label", "显示条件（DSL，留空表示总是显示）")
     condition.fill("是否需要临时安直 = true")
     diagnostic = page.locator('.fm-row[data-name="临时安置户数"] .fm-diag-item')
     expect(diagnostic).to_be_visible()
@@ -59,17 +61,30 @@ def test_form_designer_conditional_and_computed_fields_publish_and_use(
     expect(diagnostic.locator("mark")).to_have_text("是否需要临时安直")
     expect(diagnostic).to_contain_text("第 1 行第 1 列")
     expect(condition).to_have_attribute("aria-invalid", "true")
+    # the CodeMirror editor highlights the DSL and underlines the typo on its exact span
+    lint = condition.locator(".cm-lintRange-error")
+    expect(lint).to_have_text("是否需要临时安直")
+    keyword = condition.locator("span", has_text=re.compile("^true$"))
+    expect(keyword).to_have_css("color", "rgb(130, 80, 223)")
     expect(page.locator("#fm-summary")).to_contain_text("发现 1 处问题")
     shot = SHOTS / f"studio-form-designer-diagnostic-{page.viewport_name}.png"
     page.locator('.fm-row[data-name="临时安置户数"]').screenshot(path=str(shot))
     condition.fill("是否需要临时安置 = true")
     expect(diagnostic).to_have_count(0)
+    expect(lint).to_have_count(0)
+    expect(condition.locator("span", has_text=re.compile("^是否需要临时安置$"))).to_have_css(
+        "color", "rgb(17, 99, 41)"
+    )
+    condition.press("Tab")  # Tab is not trapped: it leaves the editor
+    assert page.evaluate("!document.activeElement.closest('.cm-editor')")
 
     # a computed field in the 投资与资金 section
     _add(page, "户均投资估算", "computed", "投资与资金")
-    page.locator('.fm-row[data-name="户均投资估算"] [data-prop="computed"]').fill(
-        "round(项目总投资 / 改造户数, 2)"
-    )
+    formula = page.locator('.fm-row[data-name="户均投资估算"] [data-editor-for="computed"] .cm-content')
+    formula.press_sequentially("项目总")  # completion offers the form's own field names
+    expect(page.locator(".cm-tooltip-autocomplete")).to_contain_text("项目总投资")
+    formula.fill("round(项目总投资 / 改造户数, 2)")
+    expect(formula.locator("span", has_text=re.compile("^round$"))).to_have_css("color", "rgb(149, 56, 0)")
     expect(page.locator("#fm-summary")).to_have_text("没有发现问题，可以发布。")
 
     # the preview: the conditional field appears when its condition holds, the computed value shows
@@ -212,13 +227,13 @@ def test_repeating_group_columns_and_drag_reorder(world, published_form, config_
     group.locator('[data-key="sub-add"]').click()
     column = group.locator('[data-sub="折合万元"]')
     expect(column).to_be_visible()
-    formula = column.locator('[data-prop="computed"]')
+    formula = column.locator('[data-editor-for="computed"] .cm-content')
     formula.fill("金额 /")
     expect(column.locator(".fm-diag-item")).to_be_visible()
     formula.fill("")
     column.locator("details.fm-names summary").click()
     column.locator('[data-insert="金额"]').click()
-    expect(formula).to_have_value("金额")
+    expect(formula).to_have_text("金额")
     formula.press("End")
     formula.press_sequentially(" / 10000")
     expect(column.locator(".fm-diag-item")).to_have_count(0)
