@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts import permissions
+from .endpoints import can_view_studio
 
 
 def studio_link(request: Any) -> dict[str, Any]:
@@ -13,6 +13,6 @@ def studio_link(request: Any) -> dict[str, Any]:
     def visible() -> bool:
         if user is None or not user.is_authenticated:
             return False
-        return permissions.can(user, "config.view") or permissions.can(user, "rulepack.manage")
+        return can_view_studio(user)
 
     return {"studio_visible": visible}

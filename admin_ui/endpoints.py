@@ -19,7 +19,27 @@ from django.utils.translation import gettext as _
 from accounts import permissions
 from core.errors import PermissionDenied, ServiceError, ValidationFailed
 
-__all__ = ["diagnostic", "json_endpoint", "json_error", "json_ok", "lang", "read_json"]
+__all__ = [
+    "can_view_studio",
+    "diagnostic",
+    "json_endpoint",
+    "json_error",
+    "json_ok",
+    "lang",
+    "read_json",
+    "require_studio_view",
+]
+
+
+def can_view_studio(user: Any) -> bool:
+    """Whoever may view configuration (or load rule packs) may open the studio; what they may change is checked
+    per object by the services."""
+    return permissions.can(user, "config.view") or permissions.can(user, "rulepack.manage")
+
+
+def require_studio_view(user: Any) -> None:
+    if not can_view_studio(user):
+        raise PermissionDenied(_("您没有“查看配置”的权限。"))
 
 
 def lang() -> str:

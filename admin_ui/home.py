@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts import permissions
-from core.errors import PermissionDenied
 from projects.selectors_types import project_type_list
+
+from .endpoints import require_studio_view
 
 TYPES_SHOWN = 50
 
@@ -20,8 +20,7 @@ TYPES_SHOWN = 50
 def studio_home(request: HttpRequest) -> HttpResponse:
     """Cards for each editor; the types the user sees with links to their flows; the user's rights here."""
     user = request.user
-    if not (permissions.can(user, "config.view") or permissions.can(user, "rulepack.manage")):
-        raise PermissionDenied(_("您没有“查看配置”的权限。"))
+    require_studio_view(user)
     types = list(project_type_list(user=user).select_related("org", "base").order_by("org__path", "code"))
     return render(
         request,

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 import dsl
 from accounts import permissions
-from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from dsl.functions import FUNCTIONS
 from dsl.lexer import KEYWORDS
 from dsl.parser import terminals
@@ -35,7 +35,7 @@ from rules.context import RuleContext, project_record
 from rules.spec import RuleSpec
 from rules.sweep import matching_ids
 
-from .endpoints import diagnostic, json_endpoint, json_ok, lang, read_json
+from .endpoints import diagnostic, json_endpoint, json_ok, lang, read_json, require_studio_view
 from .rule_publish import publish_context
 
 MAX_SOURCE = 4000
@@ -102,8 +102,7 @@ def _verdict(source: str, ctx: RuleContext) -> dict[str, Any]:
 def rule_editor(request: HttpRequest) -> HttpResponse:
     """The rule editor: type picker, editor with live diagnostics and verdict, 试算 and 影响范围 panels."""
     user = request.user
-    if not (permissions.can(user, "config.view") or permissions.can(user, "rulepack.manage")):
-        raise PermissionDenied(_("您没有“查看配置”的权限。"))
+    require_studio_view(user)
     types = [t for t in project_type_list(user=user) if t.published() is not None]
     orgs = permissions.visible(user, "project.view", Org.objects.all()).order_by("path")[:PROJECTS_SHOWN]
     return render(
