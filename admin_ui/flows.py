@@ -34,7 +34,7 @@ from workflow.present import role_names
 
 from .endpoints import json_endpoint, json_ok, read_json
 from .type_designer_core import type_for_user
-from .versions import type_preview
+from .versions import opened_version, type_preview
 
 MAX_BODY = 200_000
 MAX_FLOWS = 20
@@ -64,7 +64,7 @@ def _flows(body: Mapping[str, Any]) -> list[Any]:
 
 def _source(ptype: Any) -> tuple[Any, dict[str, Any]]:
     """The version the designer starts from (the draft, else the published version) and its own config."""
-    version = ptype.draft() or ptype.published() or ptype.versions.order_by("-number").first()
+    version = opened_version(ptype)
     return version, copy.deepcopy(dict(version.config or {})) if version else {}
 
 

@@ -36,7 +36,7 @@ from forms.services import form_draft_from, form_draft_save, form_publish
 from .endpoints import json_endpoint, json_error, json_ok, lang, read_json
 from .form_designer_check import definition_report, field_catalogue, plain, preview_html
 from .form_designer_text import designer_i18n
-from .versions import form_preview, version_rows
+from .versions import form_preview, opened_version, version_numbers, version_rows
 from .views import dsl_vocabulary
 
 MAX_BODY = 500_000
@@ -86,7 +86,7 @@ def _versions(form: Form) -> list[dict[str, Any]]:
 
 def _source(form: Form) -> FormVersion | None:
     """The version the designer opens: the draft, else the newest published, else the newest."""
-    return form.draft() or form.published() or form.versions.order_by("-number").first()
+    return opened_version(form)
 
 
 def _urls(form: Form) -> dict[str, str]:
@@ -138,17 +138,11 @@ def form_list(request: HttpRequest) -> HttpResponse:
     """Forms the user may see, with their published and draft versions and a link to the designer."""
     if not permissions.can(request.user, "config.view"):
         raise PermissionDenied(_("您没有“查看配置”的权限。"))
-    rows = []
-    for form in selectors.form_list(user=request.user, action="config.view").order_by("code"):
-        published, draft = form.published(), form.draft()
-        rows.append(
-            {
-                "form": form,
-                "published": published.number if published else None,
-                "draft": draft.number if draft else None,
-                "can_edit": _can_edit(request.user, form),
-            }
-        )
+    forms = list(
+        selectors.form_list(user=request.user, action="config.view").select_related("org").order_by("code")
+    )
+    numbers = version_numbers(forms)
+    rows = [{"form": f, **numbers[f.pk], "can_edit": _can_edit(request.user, f)} for f in forms]
     return render(request, "admin_ui/form_list.html", {"rows": rows})
 
 

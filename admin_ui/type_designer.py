@@ -31,7 +31,7 @@ from projects.services.types import project_type_create, project_type_override
 from . import type_designer_api as api
 from . import type_designer_core as core
 from .endpoints import json_error
-from .versions import version_rows
+from .versions import version_numbers, version_rows
 
 ORGS_SHOWN = 300
 
@@ -79,18 +79,21 @@ def type_groups(org: Org) -> dict[str, list[ProjectType]]:
     }
 
 
+def _sections() -> list[tuple[str, str, str]]:
+    """The designer's sections: the config keys each edits, its element id, its heading."""
+    return [
+        ("name category", "basic", _("基本信息")),
+        ("stages", "stages", _("阶段")),
+        ("forms", "forms", _("表单")),
+        ("indicators", "indicators", _("指标")),
+        ("thresholds", "thresholds", _("阈值")),
+        ("public_fields", "public", _("公开字段")),
+    ]
+
+
 def _suggested_code(base: ProjectType, org: Org) -> str:
     code = re.sub(r"[^A-Za-z0-9_-]", "", f"{base.code}-{org.code}")[:64]
     return code if len(code) >= 2 else f"{base.code}-x"
-
-
-def _row(ptype: ProjectType) -> dict[str, Any]:
-    published, draft = ptype.published(), ptype.draft()
-    return {
-        "ptype": ptype,
-        "published": published.number if published else None,
-        "draft": draft.number if draft else None,
-    }
 
 
 @login_required
@@ -103,7 +106,12 @@ def type_list(request: HttpRequest) -> HttpResponse:
         return render(request, "admin_ui/type_error.html", {"error": error}, status=error.status)
     groups = type_groups(org)
     can_manage = permissions.can(request.user, "config.manage", org)
-    inherited = [{**_row(t), "suggested": _suggested_code(t, org)} for t in groups["inherited"]]
+    numbers = version_numbers([t for group in groups.values() for t in group])
+
+    def row(ptype: ProjectType) -> dict[str, Any]:
+        return {"ptype": ptype, **numbers[ptype.pk]}
+
+    inherited = [{**row(t), "suggested": _suggested_code(t, org)} for t in groups["inherited"]]
     return render(
         request,
         "admin_ui/type_list.html",
@@ -111,8 +119,8 @@ def type_list(request: HttpRequest) -> HttpResponse:
             "org": org,
             "orgs": _orgs(request.user),
             "can_manage": can_manage,
-            "own": [_row(t) for t in groups["own"]],
-            "overridden": [_row(t) for t in groups["overridden"]],
+            "own": [row(t) for t in groups["own"]],
+            "overridden": [row(t) for t in groups["overridden"]],
             "inherited": inherited,
             "categories": cfg.CATEGORIES,
         },
@@ -214,6 +222,7 @@ def type_designer(request: HttpRequest, type_code: str) -> HttpResponse:
         "admin_ui/type_designer.html",
         {
             "ptype": ptype,
+            "sections": _sections(),
             "override_at": _override_at(request.user, ptype),
             "version": version,
             "is_draft": bool(version and version.status == "draft"),

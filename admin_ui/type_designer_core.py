@@ -28,7 +28,7 @@ from projects.selectors_types import project_type_list
 from projects.services.types import published_form_schemas
 
 from .endpoints import diagnostic
-from .versions import type_effective
+from .versions import opened_version, type_effective
 
 # Keys whose override value merges with the inherited one entry by entry (the rest replace it whole).
 MERGED_KEYS = ("forms", "field_map", "thresholds", "indicators")
@@ -83,7 +83,7 @@ def require_manage(user: Any, ptype: ProjectType) -> None:
 
 def source(ptype: ProjectType) -> tuple[Any, dict[str, Any]]:
     """The version the designer opens (the draft, else the newest published, else the newest) and its config."""
-    version = ptype.draft() or ptype.published() or ptype.versions.order_by("-number").first()
+    version = opened_version(ptype)
     return version, copy.deepcopy(dict(version.config or {})) if version else {}
 
 

@@ -21,7 +21,14 @@ from projects import config as cfg
 from projects.models import Project, ProjectType, ProjectTypeVersion
 from workflow.models import FlowInstance, InstanceStatus
 
-__all__ = ["form_preview", "type_effective", "type_preview", "version_rows"]
+__all__ = [
+    "form_preview",
+    "opened_version",
+    "type_effective",
+    "type_preview",
+    "version_numbers",
+    "version_rows",
+]
 
 
 def version_rows(parent: Form | ProjectType) -> list[dict[str, Any]]:
@@ -125,6 +132,25 @@ def type_preview(ptype: ProjectType, config: Mapping[str, Any]) -> dict[str, Any
     }
 
 
-def draft_version(parent: Form | ProjectType) -> FormVersion | ProjectTypeVersion | None:
-    """The draft, or else the newest published version: what an editor opens."""
-    return parent.draft() or parent.published()
+def opened_version(parent: Form | ProjectType) -> FormVersion | ProjectTypeVersion | None:
+    """The version an editor opens: the draft, else the newest published, else the newest."""
+    return parent.draft() or parent.published() or parent.versions.order_by("-number").first()
+
+
+def version_numbers(parents: list[Any]) -> dict[int, dict[str, int | None]]:
+    """For each form or type of ``parents`` (one model), its published and draft numbers — one query for a list."""
+    if not parents:
+        return {}
+    model = parents[0].versions.model
+    parent_field = "form_id" if model is FormVersion else "type_id"
+    numbers: dict[int, dict[str, int | None]] = {p.pk: {"published": None, "draft": None} for p in parents}
+    rows = model.objects.filter(**{f"{parent_field}__in": list(numbers)}).values_list(
+        parent_field, "status", "number"
+    )
+    for parent_id, status, number in rows:
+        slot = numbers[parent_id]
+        if status == model.Status.DRAFT:
+            slot["draft"] = number
+        elif status == model.Status.PUBLISHED and (slot["published"] or 0) < number:
+            slot["published"] = number
+    return numbers

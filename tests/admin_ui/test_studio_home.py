@@ -58,3 +58,18 @@ def test_every_studio_page_reads_in_english(flows, config_admin):
         html = response.content.decode()
         assert 'lang="en"' in html, url
     assert "Configuration studio" in client.get("/studio/").content.decode()
+
+
+def test_list_pages_read_version_numbers_in_one_query(
+    published_form, config_admin, django_assert_num_queries
+):
+    from admin_ui.versions import version_numbers
+    from forms import services
+
+    v1 = published_form.published()
+    services.form_draft_save(
+        actor=config_admin, form=published_form, schema=v1.schema, ui_schema=v1.ui_schema
+    )
+    with django_assert_num_queries(1):
+        numbers = version_numbers([published_form])
+    assert numbers == {published_form.pk: {"published": v1.number, "draft": v1.number + 1}}
